@@ -1,0 +1,50 @@
+-- Helpers every area uses: raising project errors, hashing secrets, authenticating.
+
+CREATE OR REPLACE FUNCTION ticket.fail(p_code text, p_message text, p_detail json DEFAULT NULL, p_hint text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  -- DETAIL is a JSON object so the HTTP layer can pass it on as "details".
+  RAISE EXCEPTION USING ERRCODE = p_code, MESSAGE = p_message,
+    DETAIL = coalesce(p_detail::text, ''), HINT = coalesce(p_hint, '');
+END
+$$;
+COMMENT ON FUNCTION ticket.fail(text, text, json, text) IS
+  'Raise a project error: SQLSTATE T<http status><letter> (see docs/sql-api.md), DETAIL as JSON.';
+
+CREATE OR REPLACE FUNCTION ticket.reply(p_status int, p_body json, p_retry_after int DEFAULT NULL)
+RETURNS api.reply
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT ROW(p_status, p_body, p_retry_after)::api.reply $$;
+COMMENT ON FUNCTION ticket.reply(int, json, int) IS 'Build an api.reply row.';
+
+CREATE OR REPLACE FUNCTION ticket.secret_hash(p_secret text)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT
+AS $$ SELECT sha256(convert_to(p_secret, 'UTF8')) $$;
+COMMENT ON FUNCTION ticket.secret_hash(text) IS
+  'sha256 of an API key or queue token; both carry 256 random bits, so no salt or stretching is needed.';
+
+CREATE OR REPLACE FUNCTION ticket.base64url(p_bytes bytea)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $$ SELECT rtrim(translate(encode(p_bytes, 'base64'), E'+/\n', '-_'), '=') $$;
+COMMENT ON FUNCTION ticket.base64url(bytea) IS 'URL- and header-safe text of random bytes.';
+
+CREATE OR REPLACE FUNCTION ticket.authenticate(p_api_key text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_user_id bigint;
+BEGIN
+  SELECT id INTO v_user_id FROM ticket.users WHERE api_key_hash = ticket.secret_hash(p_api_key);
+  IF v_user_id IS NULL THEN
+    PERFORM ticket.fail('T401A', 'missing or unknown API key',
+      p_hint => 'send Authorization: Bearer <api_key> from POST /api/users');
+  END IF;
+  RETURN v_user_id;
+END
+$$;
+COMMENT ON FUNCTION ticket.authenticate(text) IS 'The user id of an API key, or UNAUTHENTICATED.';

@@ -1,0 +1,352 @@
+-- The waiting room: tokens, O(log n) positions, admission in arrival order.
+--
+-- Lock order, to stay free of deadlocks: a transaction that both admits (locks the
+-- concert's ticket.queues row) and changes a WAITING token locks the queues row first.
+-- Admission expires ACTIVE tokens with SKIP LOCKED, so a payer holding its own ACTIVE
+-- token may call it.
+
+-- Fenwick tree helpers. Seq numbers run up to 2^40; a drop touches at most 41 nodes,
+-- a prefix sum reads at most 41.
+CREATE OR REPLACE FUNCTION ticket.queue_drops_before(p_concert_id bigint, p_seq bigint)
+RETURNS bigint
+LANGUAGE sql STABLE
+AS $$
+  SELECT coalesce(sum(d.dropped), 0)::bigint
+  FROM ticket.queue_drops d
+  WHERE d.concert_id = p_concert_id
+    AND d.node IN (SELECT (p_seq >> b) << b FROM generate_series(0, 40) b WHERE (p_seq >> b) & 1 = 1)
+$$;
+COMMENT ON FUNCTION ticket.queue_drops_before(bigint, bigint) IS
+  'How many tokens with seq <= p_seq dropped out while waiting (Fenwick prefix sum).';
+
+CREATE OR REPLACE FUNCTION ticket.queue_drop(p_concert_id bigint, p_seqs bigint[])
+RETURNS void
+LANGUAGE sql
+AS $$
+  -- Node m<<b covers seq s when m = ((s-1)>>b)+1 is odd; nodes are locked in order.
+  INSERT INTO ticket.queue_drops AS d (concert_id, node, dropped)
+  SELECT p_concert_id, n.node, count(*)
+  FROM unnest(p_seqs) s,
+       LATERAL (SELECT (((s - 1) >> b) + 1) << b AS node
+                FROM generate_series(0, 40) b
+                WHERE (((s - 1) >> b) + 1) & 1 = 1) n
+  GROUP BY n.node
+  ORDER BY n.node
+  ON CONFLICT (concert_id, node) DO UPDATE SET dropped = d.dropped + excluded.dropped
+$$;
+COMMENT ON FUNCTION ticket.queue_drop(bigint, bigint[]) IS
+  'Record that the WAITING tokens with these seqs left the line (Fenwick update).';
+
+CREATE OR REPLACE FUNCTION ticket.queue_position(p_concert_id bigint, p_seq bigint, p_admitted bigint)
+RETURNS bigint
+LANGUAGE sql STABLE
+AS $$
+  -- Everyone ahead was admitted (admission is in seq order), dropped, or still waits.
+  SELECT p_seq - p_admitted - ticket.queue_drops_before(p_concert_id, p_seq - 1)
+$$;
+COMMENT ON FUNCTION ticket.queue_position(bigint, bigint, bigint) IS
+  'Position of a WAITING token: WAITING tokens ahead of it + 1, in O(log n).';
+
+CREATE OR REPLACE FUNCTION ticket.queue_waiting(p_concert_id bigint)
+RETURNS bigint
+LANGUAGE sql STABLE
+AS $$
+  SELECT q.joined - q.admitted - ticket.queue_drops_before(q.concert_id, q.joined)
+  FROM ticket.queues q WHERE q.concert_id = p_concert_id
+$$;
+COMMENT ON FUNCTION ticket.queue_waiting(bigint) IS 'How many tokens of a concert are WAITING, in O(log n).';
+
+CREATE OR REPLACE FUNCTION ticket.queue_active(p_concert_id bigint)
+RETURNS bigint
+LANGUAGE sql STABLE
+AS $$
+  SELECT count(*) FROM ticket.queue_tokens
+  WHERE concert_id = p_concert_id AND status = 'ACTIVE' AND expires_at > now()
+$$;
+COMMENT ON FUNCTION ticket.queue_active(bigint) IS 'ACTIVE tokens of a concert whose turn has not run out (at most max_active rows).';
+
+CREATE OR REPLACE FUNCTION ticket.end_turn(p_token_id bigint, p_status text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_token ticket.queue_tokens;
+BEGIN
+  UPDATE ticket.queue_tokens SET status = p_status, ended_at = now()
+  WHERE id = p_token_id AND status IN ('WAITING', 'ACTIVE')
+  RETURNING * INTO v_token;
+  IF NOT found THEN
+    RETURN;
+  END IF;
+  -- Locks the queues row: callers that change WAITING tokens must hold it already.
+  IF v_token.activated_at IS NULL THEN
+    PERFORM ticket.queue_drop(v_token.concert_id, ARRAY[v_token.seq]);
+  ELSE
+    UPDATE ticket.queues
+    SET turn_seconds = 0.9 * turn_seconds + 0.1 * greatest(1, extract(epoch FROM now() - v_token.activated_at))
+    WHERE concert_id = v_token.concert_id;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION ticket.end_turn(bigint, text) IS
+  'End a live token (DONE, LEFT, EXPIRED, SOLD_OUT): a waiting one is a drop, an active one feeds the ETA average.';
+
+CREATE OR REPLACE FUNCTION ticket.admit(p_concert_id bigint)
+RETURNS int
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_queue    ticket.queues;
+  v_concert  ticket.concerts;
+  v_free     int;
+  v_admitted int := 0;
+  v_idle     bigint[] := '{}';
+  v_token    record;
+BEGIN
+  -- The queues row lock makes this the one admitter of the concert.
+  SELECT * INTO v_queue FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
+  SELECT * INTO v_concert FROM ticket.concerts WHERE id = p_concert_id;
+
+  UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
+  WHERE id IN (SELECT id FROM ticket.queue_tokens
+               WHERE concert_id = p_concert_id AND status = 'ACTIVE' AND expires_at <= now()
+               FOR UPDATE SKIP LOCKED);
+
+  IF v_queue.sold_out THEN
+    RETURN 0;
+  END IF;
+  v_free := v_concert.max_active - ticket.queue_active(p_concert_id);
+
+  WHILE v_free > 0 LOOP
+    FOR v_token IN
+      SELECT id, seq, last_seen_at FROM ticket.queue_tokens
+      WHERE concert_id = p_concert_id AND status = 'WAITING'
+      ORDER BY seq LIMIT v_free
+      FOR UPDATE
+    LOOP
+      IF v_token.last_seen_at < now() - make_interval(secs => v_concert.idle_seconds) THEN
+        -- Nobody polls it any more: the page was closed.
+        UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now() WHERE id = v_token.id;
+        v_idle := v_idle || v_token.seq;
+      ELSE
+        UPDATE ticket.queue_tokens
+        SET status = 'ACTIVE', activated_at = now(),
+            expires_at = now() + make_interval(mins => v_concert.active_minutes)
+        WHERE id = v_token.id;
+        v_admitted := v_admitted + 1;
+        v_free := v_free - 1;
+      END IF;
+    END LOOP;
+    EXIT WHEN NOT found;
+  END LOOP;
+
+  IF v_admitted > 0 THEN
+    UPDATE ticket.queues SET admitted = admitted + v_admitted WHERE concert_id = p_concert_id;
+  END IF;
+  IF cardinality(v_idle) > 0 THEN
+    PERFORM ticket.queue_drop(p_concert_id, v_idle);
+  END IF;
+  RETURN v_admitted;
+END
+$$;
+COMMENT ON FUNCTION ticket.admit(bigint) IS
+  'Expire run-out turns, then admit WAITING tokens in arrival order up to max_active (skipping idle ones).';
+
+CREATE OR REPLACE FUNCTION ticket.wait_estimate(p_concert_id bigint, p_position bigint,
+                                                OUT eta_seconds bigint, OUT retry_after int)
+LANGUAGE sql STABLE
+AS $$
+  -- A turn lasts turn_seconds on average and max_active turns run side by side.
+  -- Poll slowly far back, quickly near the front; always well inside idle_seconds.
+  SELECT e.eta, least(30, c.idle_seconds / 4, greatest(1, ceil(e.eta / 10.0)))::int
+  FROM ticket.concerts c
+  JOIN ticket.queues q ON q.concert_id = c.id,
+  LATERAL (SELECT ceil(p_position * q.turn_seconds / c.max_active)::bigint AS eta) e
+  WHERE c.id = p_concert_id
+$$;
+COMMENT ON FUNCTION ticket.wait_estimate(bigint, bigint) IS 'Seconds until a waiting position is admitted, and how soon to poll again.';
+
+CREATE OR REPLACE FUNCTION ticket.token_body(p_token text, p_concert_id bigint, p_status text,
+                                             p_position bigint, p_eta bigint, p_expires_at timestamptz)
+RETURNS json
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT json_build_object('token', p_token, 'concert_id', p_concert_id, 'status', p_status,
+                           'position', p_position, 'eta_seconds', p_eta, 'expires_at', p_expires_at)
+$$;
+
+-- The answer about one token, after lazily ending what has run out. Admits first when
+-- the token is near the front, so a freed slot is taken within one poll interval.
+CREATE OR REPLACE FUNCTION ticket.token_reply(p_token text, p_token_id bigint, p_status int)
+RETURNS api.reply
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_t        ticket.queue_tokens;
+  v_q        ticket.queues;
+  v_c        ticket.concerts;
+  v_position bigint;
+  v_eta      bigint;
+  v_retry    int;
+BEGIN
+  SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
+  SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;
+  SELECT * INTO v_c FROM ticket.concerts WHERE id = v_t.concert_id;
+
+  IF v_t.status = 'WAITING' THEN
+    IF v_q.sold_out THEN
+      PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE;
+      PERFORM ticket.end_turn(v_t.id, 'SOLD_OUT');
+      RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', NULL, NULL, NULL));
+    END IF;
+    v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
+    IF v_position <= v_c.max_active THEN
+      PERFORM ticket.admit(v_t.concert_id);
+      SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
+      SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;
+      v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
+    END IF;
+  END IF;
+
+  IF v_t.status = 'WAITING' THEN
+    UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
+    SELECT * INTO v_eta, v_retry FROM ticket.wait_estimate(v_t.concert_id, v_position);
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_position, v_eta, NULL), v_retry);
+  ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'EXPIRED', NULL, NULL, v_t.expires_at));
+  END IF;
+  RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, v_t.status, NULL, NULL, v_t.expires_at));
+END
+$$;
+COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
+  'The queue answer for a token: status, position, ETA, Retry-After; admits when near the front.';
+
+CREATE OR REPLACE FUNCTION api.issue_token(p_api_key text, p_concert_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_user_id  bigint := ticket.authenticate(p_api_key);
+  v_queue    ticket.queues;
+  v_live     ticket.queue_tokens;
+  v_nonce    bytea;
+  v_token    text;
+  v_token_id bigint;
+BEGIN
+  -- Serialises joins of the concert: seq numbers stay gapless, a user gets one live token.
+  SELECT * INTO v_queue FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
+  IF NOT found THEN
+    PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
+  END IF;
+
+  SELECT * INTO v_live FROM ticket.queue_tokens
+  WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('WAITING', 'ACTIVE');
+  IF found AND v_live.status = 'ACTIVE' AND v_live.expires_at <= now() THEN
+    PERFORM ticket.end_turn(v_live.id, 'EXPIRED');
+  ELSIF found THEN
+    v_token := 'qt_' || ticket.base64url(hmac(v_live.nonce, convert_to(p_api_key, 'UTF8'), 'sha256'));
+    RETURN ticket.token_reply(v_token, v_live.id, 200);
+  END IF;
+
+  v_nonce := gen_random_bytes(16);
+  v_token := 'qt_' || ticket.base64url(hmac(v_nonce, convert_to(p_api_key, 'UTF8'), 'sha256'));
+  UPDATE ticket.queues SET joined = joined + 1 WHERE concert_id = p_concert_id
+  RETURNING * INTO v_queue;
+  INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status)
+  VALUES (p_concert_id, v_user_id, ticket.secret_hash(v_token), v_nonce, v_queue.joined, 'WAITING')
+  RETURNING id INTO v_token_id;
+  RETURN ticket.token_reply(v_token, v_token_id, 201);
+END
+$$;
+COMMENT ON FUNCTION api.issue_token(text, bigint) IS
+  'POST /api/concerts/{id}/queue: join the waiting room (201), or get the live token again (200).';
+
+CREATE OR REPLACE FUNCTION ticket.find_token(p_token text)
+RETURNS ticket.queue_tokens
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_t ticket.queue_tokens;
+BEGIN
+  SELECT * INTO v_t FROM ticket.queue_tokens WHERE token_hash = ticket.secret_hash(p_token);
+  IF NOT found THEN
+    PERFORM ticket.fail('T401B', 'missing or unknown queue token',
+      p_hint => 'send X-Queue-Token from POST /api/concerts/{id}/queue');
+  END IF;
+  RETURN v_t;
+END
+$$;
+COMMENT ON FUNCTION ticket.find_token(text) IS 'The token row of a raw token, or QUEUE_TOKEN_INVALID.';
+
+CREATE OR REPLACE FUNCTION api.queue_status(p_token text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  RETURN ticket.token_reply(p_token, (ticket.find_token(p_token)).id, 200);
+END
+$$;
+COMMENT ON FUNCTION api.queue_status(text) IS 'GET /api/queue: the token''s status, position, ETA and Retry-After.';
+
+CREATE OR REPLACE FUNCTION api.leave_queue(p_token text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_t ticket.queue_tokens := ticket.find_token(p_token);
+BEGIN
+  IF v_t.status IN ('WAITING', 'ACTIVE') THEN
+    PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE;
+    PERFORM ticket.end_turn(v_t.id, 'LEFT');
+    PERFORM ticket.admit(v_t.concert_id);
+  END IF;
+  RETURN ticket.reply(204, NULL);
+END
+$$;
+COMMENT ON FUNCTION api.leave_queue(text) IS
+  'DELETE /api/queue: give up the place or the turn (idempotent); the next in line is admitted.';
+
+-- The gate of every queue-gated operation. Returns the user and the token id.
+CREATE OR REPLACE FUNCTION ticket.gate(p_api_key text, p_token text, p_concert_id bigint,
+                                       p_lock boolean DEFAULT false, p_allow_done boolean DEFAULT false,
+                                       OUT user_id bigint, OUT token_id bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_t ticket.queue_tokens;
+  v_q ticket.queues;
+  v_position bigint;
+  v_retry int;
+BEGIN
+  user_id := ticket.authenticate(p_api_key);
+  IF NOT EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id) THEN
+    PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
+  END IF;
+  v_t := ticket.find_token(p_token);
+  IF v_t.user_id <> user_id OR v_t.concert_id <> p_concert_id THEN
+    PERFORM ticket.fail('T403A', 'this queue token belongs to another user or concert');
+  END IF;
+  IF p_lock THEN
+    -- Serialises one user's holds and payments for the concert.
+    SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = v_t.id FOR UPDATE;
+  END IF;
+  token_id := v_t.id;
+  IF v_t.status = 'WAITING' THEN
+    SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
+    v_position := ticket.queue_position(p_concert_id, v_t.seq, v_q.admitted);
+    v_retry := (ticket.wait_estimate(p_concert_id, v_position)).retry_after;
+    PERFORM ticket.fail('T429A', format('still waiting in the queue at position %s', v_position),
+      json_build_object('position', v_position, 'retry_after', v_retry),
+      'poll GET /api/queue until the status is ACTIVE');
+  ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
+    RETURN;
+  ELSIF v_t.status = 'DONE' AND p_allow_done THEN
+    RETURN;
+  END IF;
+  PERFORM ticket.fail('T401C', format('the queue turn has ended (%s)',
+      CASE WHEN v_t.status = 'ACTIVE' THEN 'EXPIRED' ELSE v_t.status END),
+    p_hint => 'join the queue again');
+END
+$$;
+COMMENT ON FUNCTION ticket.gate(text, text, bigint, boolean, boolean) IS
+  'Check API key and queue token for a concert: 401, 403, 404 or 429 unless the token is ACTIVE.';

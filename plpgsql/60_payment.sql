@@ -1,0 +1,85 @@
+-- Paying for a held reservation from the wallet.
+
+CREATE OR REPLACE FUNCTION ticket.check_sold_out(p_concert_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  -- Sold out when no future seat is unsold; held seats may still come back.
+  IF EXISTS (SELECT 1 FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id
+             WHERE d.concert_id = p_concert_id AND d.starts_at > now() AND NOT s.sold) THEN
+    RETURN false;
+  END IF;
+  UPDATE ticket.queues SET sold_out = true WHERE concert_id = p_concert_id AND NOT sold_out;
+  RETURN true;
+END
+$$;
+COMMENT ON FUNCTION ticket.check_sold_out(bigint) IS
+  'Mark the queue sold out when nothing is left to sell; waiting tokens then turn SOLD_OUT.';
+
+CREATE OR REPLACE FUNCTION api.pay_reservation(p_api_key text, p_token text, p_reservation_id bigint,
+                                               p_idempotency_key text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_user_id bigint := ticket.authenticate(p_api_key);
+  v_replay  api.reply;
+  v_gate    record;
+  v_r       ticket.reservations;
+  v_balance bigint;
+  v_ledger  ticket.ledger;
+  v_pay_id  bigint;
+BEGIN
+  -- A replay comes first: after the payment the token is DONE and the gate would refuse.
+  v_replay := ticket.idempotency_begin(v_user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
+  IF v_replay.status IS NOT NULL THEN  -- a row with a NULL field is not IS NOT NULL
+    RETURN v_replay;
+  END IF;
+
+  SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id;
+  IF NOT found OR v_r.user_id <> v_user_id THEN
+    PERFORM ticket.fail('T404A', format('reservation %s not found', p_reservation_id));
+  END IF;
+  v_gate := ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
+  SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id FOR UPDATE;
+  IF v_r.status = 'HELD' AND v_r.expires_at <= now() THEN
+    PERFORM ticket.fail('T410A', format('the hold of reservation %s ran out at %s; no money was taken', v_r.id, v_r.expires_at),
+      json_build_object('expired_at', v_r.expires_at), 'hold the seats again if they are still available');
+  ELSIF v_r.status <> 'HELD' THEN
+    PERFORM ticket.fail('T409C', format('reservation %s is %s, not HELD', v_r.id, v_r.status));
+  END IF;
+
+  -- The claims become open-ended. Should another hold have claimed a seat in the very
+  -- instant the hold ran out, the constraint refuses and nothing is paid.
+  BEGIN
+    UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim), NULL) WHERE reservation_id = v_r.id;
+  EXCEPTION WHEN exclusion_violation THEN
+    PERFORM ticket.fail('T410A', format('the hold of reservation %s ran out; no money was taken', v_r.id));
+  END;
+  UPDATE ticket.seats SET sold = true, held_until = NULL WHERE reservation_id = v_r.id;
+
+  SELECT balance INTO v_balance FROM ticket.wallets WHERE user_id = v_user_id FOR UPDATE;
+  IF v_balance < v_r.amount THEN
+    PERFORM ticket.fail('T402A', format('balance %s won is below the amount %s won', v_balance, v_r.amount),
+      json_build_object('balance', v_balance, 'amount', v_r.amount), 'charge the wallet, then pay again');
+  END IF;
+  v_ledger := ticket.post_ledger(v_user_id, 'PAYMENT', v_r.amount, v_r.id);
+  INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id)
+  VALUES (v_r.id, v_user_id, v_r.amount, v_ledger.id)
+  RETURNING id INTO v_pay_id;
+  UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now() WHERE id = v_r.id;
+
+  -- The turn is over: the next in line gets the slot.
+  PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE;
+  PERFORM ticket.end_turn(v_gate.token_id, 'DONE');
+  PERFORM ticket.check_sold_out(v_r.concert_id);
+  PERFORM ticket.admit(v_r.concert_id);
+
+  RETURN ticket.idempotency_finish(v_user_id, p_idempotency_key, ticket.reply(201, json_build_object(
+    'payment_id', v_pay_id, 'reservation_id', v_r.id, 'amount', v_r.amount,
+    'balance', v_ledger.balance_after, 'status', 'CONFIRMED')));
+END
+$$;
+COMMENT ON FUNCTION api.pay_reservation(text, text, bigint, text) IS
+  'POST /api/reservations/{id}/payment: debit, ledger, payment, seats SOLD, reservation CONFIRMED, token DONE, next admitted.';

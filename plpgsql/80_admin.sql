@@ -1,0 +1,291 @@
+-- What DBAs and pg_cron call: concerts, queue settings, the clock tick, the books.
+-- `\df+ admin.*` in psql lists them with these comments.
+
+CREATE OR REPLACE FUNCTION admin.add_date(p_concert_id bigint, p_starts_at timestamptz,
+                                          p_seats int DEFAULT 50,
+                                          p_prices bigint[] DEFAULT ARRAY[150000, 110000, 80000])
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_date_id bigint;
+BEGIN
+  IF p_seats NOT BETWEEN 1 AND 10000 OR coalesce(cardinality(p_prices), 0) = 0 THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'need 1 to 10000 seats and at least one price';
+  END IF;
+  -- The date of a performance is its calendar day in Seoul, where the concerts are.
+  INSERT INTO ticket.concert_dates (concert_id, on_date, starts_at)
+  VALUES (p_concert_id, (p_starts_at AT TIME ZONE 'Asia/Seoul')::date, p_starts_at)
+  RETURNING id INTO v_date_id;
+  -- Price tiers split the seats evenly, the first tier at the front.
+  INSERT INTO ticket.seats (date_id, seat_no, price)
+  SELECT v_date_id, n, p_prices[((n - 1) * cardinality(p_prices)) / p_seats + 1]
+  FROM generate_series(1, p_seats) n;
+  UPDATE ticket.queues SET sold_out = false WHERE concert_id = p_concert_id AND p_starts_at > now();
+  RETURN v_date_id;
+END
+$$;
+COMMENT ON FUNCTION admin.add_date(bigint, timestamptz, int, bigint[]) IS
+  'Add a performance with p_seats seats; p_prices are tiers from the front rows back. Returns the date id.';
+
+CREATE OR REPLACE FUNCTION admin.create_concert(p_title text, p_venue text, p_starts_at timestamptz[],
+                                                p_seats int DEFAULT 50,
+                                                p_prices bigint[] DEFAULT ARRAY[150000, 110000, 80000],
+                                                p_hold_minutes int DEFAULT 5,
+                                                p_max_seats_per_user int DEFAULT 1,
+                                                p_max_active int DEFAULT 100)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_id bigint;
+BEGIN
+  INSERT INTO ticket.concerts (title, venue, hold_minutes, max_seats_per_user, max_active)
+  VALUES (p_title, p_venue, p_hold_minutes, p_max_seats_per_user, p_max_active)
+  RETURNING id INTO v_id;
+  INSERT INTO ticket.queues (concert_id, turn_seconds)
+  SELECT v_id, active_minutes * 60 FROM ticket.concerts WHERE id = v_id;
+  PERFORM admin.add_date(v_id, t, p_seats, p_prices) FROM unnest(p_starts_at) t;
+  RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int) IS
+  'Create a concert with its performances (one per start time), seats and price tiers. Returns its id.';
+
+CREATE OR REPLACE FUNCTION admin.set_queue(p_concert_id bigint, p_max_active int DEFAULT NULL,
+                                           p_active_minutes int DEFAULT NULL, p_idle_seconds int DEFAULT NULL)
+RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
+  UPDATE ticket.concerts
+  SET max_active = coalesce(p_max_active, max_active),
+      active_minutes = coalesce(p_active_minutes, active_minutes),
+      idle_seconds = coalesce(p_idle_seconds, idle_seconds)
+  WHERE id = p_concert_id;
+  IF NOT found THEN
+    RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
+  END IF;
+  RETURN ticket.admit(p_concert_id);
+END
+$$;
+COMMENT ON FUNCTION admin.set_queue(bigint, int, int, int) IS
+  'Change how many are admitted at once, how long a turn lasts and when an unpolled waiter is dropped (NULL keeps). Returns how many were admitted now.';
+
+CREATE OR REPLACE FUNCTION admin.set_holds(p_concert_id bigint, p_hold_minutes int DEFAULT NULL,
+                                           p_max_seats_per_user int DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+BEGIN
+  UPDATE ticket.concerts
+  SET hold_minutes = coalesce(p_hold_minutes, hold_minutes),
+      max_seats_per_user = coalesce(p_max_seats_per_user, max_seats_per_user)
+  WHERE id = p_concert_id;
+  IF NOT found THEN
+    RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION admin.set_holds(bigint, int, int) IS
+  'Change how long new holds last and how many seats one person may hold (NULL keeps); existing holds keep their expiry.';
+
+CREATE OR REPLACE FUNCTION admin.tick(OUT holds_expired int, OUT waiting_dropped int,
+                                      OUT sold_out int, OUT admitted int, OUT keys_purged int)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_concert ticket.concerts;
+  v_seqs    bigint[];
+  v_n       int;
+BEGIN
+  holds_expired := 0; waiting_dropped := 0; sold_out := 0; admitted := 0;
+
+  -- Holds past expiry are already free to every reader; this makes it visible in the rows.
+  WITH expired AS (
+    UPDATE ticket.reservations SET status = 'EXPIRED', ended_at = expires_at
+    WHERE id IN (SELECT id FROM ticket.reservations WHERE status = 'HELD' AND expires_at <= now()
+                 FOR UPDATE SKIP LOCKED)
+    RETURNING id)
+  UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL
+  FROM expired WHERE seats.reservation_id = expired.id AND NOT seats.sold;
+  GET DIAGNOSTICS holds_expired = ROW_COUNT;
+
+  FOR v_concert IN SELECT * FROM ticket.concerts ORDER BY id LOOP
+    PERFORM 1 FROM ticket.queues WHERE concert_id = v_concert.id FOR UPDATE;
+    IF ticket.check_sold_out(v_concert.id) THEN
+      WITH ended AS (
+        UPDATE ticket.queue_tokens SET status = 'SOLD_OUT', ended_at = now()
+        WHERE concert_id = v_concert.id AND status = 'WAITING' RETURNING seq)
+      SELECT array_agg(seq) INTO v_seqs FROM ended;
+      sold_out := sold_out + coalesce(cardinality(v_seqs), 0);
+    ELSE
+      WITH ended AS (
+        UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
+        WHERE concert_id = v_concert.id AND status = 'WAITING'
+          AND last_seen_at < now() - make_interval(secs => v_concert.idle_seconds)
+        RETURNING seq)
+      SELECT array_agg(seq) INTO v_seqs FROM ended;
+      waiting_dropped := waiting_dropped + coalesce(cardinality(v_seqs), 0);
+    END IF;
+    IF v_seqs IS NOT NULL THEN
+      PERFORM ticket.queue_drop(v_concert.id, v_seqs);
+    END IF;
+    v_n := ticket.admit(v_concert.id);
+    admitted := admitted + v_n;
+  END LOOP;
+
+  DELETE FROM ticket.idempotency_keys WHERE created_at < now() - interval '48 hours';
+  GET DIAGNOSTICS keys_purged = ROW_COUNT;
+  -- Fold the error log into its counters.
+  WITH folded AS (DELETE FROM ticket.request_errors RETURNING code)
+  INSERT INTO ticket.error_counts AS e (code, n)
+  SELECT code, count(*) FROM folded GROUP BY code
+  ON CONFLICT (code) DO UPDATE SET n = e.n + excluded.n;
+END
+$$;
+COMMENT ON FUNCTION admin.tick() IS
+  'pg_cron, every minute: expire holds, drop unpolled waiters, end sold-out queues, admit the next in line, purge old idempotency keys.';
+
+CREATE OR REPLACE FUNCTION admin.check_invariants()
+RETURNS TABLE (invariant text, detail text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  SELECT 'seat has one live claim', format('seat %s has %s live claims', seat_id, count(*))
+  FROM ticket.reservation_seats WHERE claim @> now() GROUP BY seat_id HAVING count(*) > 1
+UNION ALL
+  SELECT 'sold seat has one confirmed, paid reservation',
+         format('seat %s (reservation %s): %s', s.id, s.reservation_id,
+                coalesce(r.status, 'no reservation') || coalesce(', payments ' || p.n, ', no payment'))
+  FROM ticket.seats s
+  LEFT JOIN ticket.reservations r ON r.id = s.reservation_id
+  LEFT JOIN LATERAL (SELECT count(*) AS n FROM ticket.payments WHERE reservation_id = r.id) p ON true
+  WHERE s.sold AND (r.status IS DISTINCT FROM 'CONFIRMED' OR p.n <> 1
+                    OR NOT EXISTS (SELECT 1 FROM ticket.reservation_seats rs
+                                   WHERE rs.reservation_id = r.id AND rs.seat_id = s.id AND upper_inf(rs.claim)))
+UNION ALL
+  SELECT 'confirmed reservation has its seats sold and one payment of its amount',
+         format('reservation %s', r.id)
+  FROM ticket.reservations r
+  WHERE r.status = 'CONFIRMED'
+    AND (NOT EXISTS (SELECT 1 FROM ticket.payments p WHERE p.reservation_id = r.id AND p.amount = r.amount)
+         OR EXISTS (SELECT 1 FROM ticket.reservation_seats rs JOIN ticket.seats s ON s.id = rs.seat_id
+                    WHERE rs.reservation_id = r.id AND (NOT s.sold OR s.reservation_id <> r.id)))
+UNION ALL
+  SELECT 'held seat belongs to a live hold', format('seat %s (reservation %s)', s.id, s.reservation_id)
+  FROM ticket.seats s LEFT JOIN ticket.reservations r ON r.id = s.reservation_id
+  WHERE s.held_until > now() AND (r.status IS DISTINCT FROM 'HELD' OR r.expires_at <> s.held_until)
+UNION ALL
+  SELECT 'balance equals ledger sum and is >= 0',
+         format('user %s: balance %s, ledger sum %s, last balance_after %s', w.user_id, w.balance, l.total, l.last_after)
+  FROM ticket.wallets w
+  LEFT JOIN LATERAL (
+    SELECT coalesce(sum(CASE WHEN type = 'PAYMENT' THEN -amount ELSE amount END), 0) AS total,
+           (SELECT balance_after FROM ticket.ledger WHERE user_id = w.user_id ORDER BY id DESC LIMIT 1) AS last_after
+    FROM ticket.ledger WHERE user_id = w.user_id) l ON true
+  WHERE w.balance < 0 OR w.balance <> l.total OR w.balance <> coalesce(l.last_after, 0)
+UNION ALL
+  SELECT 'active tokens <= max_active', format('concert %s: %s active, max %s', c.id, ticket.queue_active(c.id), c.max_active)
+  FROM ticket.concerts c WHERE ticket.queue_active(c.id) > c.max_active
+UNION ALL
+  SELECT 'queue counters match the tokens',
+         format('concert %s: %s waiting by counters, %s by rows; %s admitted by counter, %s by rows',
+                q.concert_id, ticket.queue_waiting(q.concert_id), t.waiting, q.admitted, t.admitted)
+  FROM ticket.queues q
+  JOIN LATERAL (SELECT count(*) FILTER (WHERE status = 'WAITING') AS waiting,
+                       count(*) FILTER (WHERE activated_at IS NOT NULL) AS admitted
+                FROM ticket.queue_tokens WHERE concert_id = q.concert_id) t ON true
+  WHERE ticket.queue_waiting(q.concert_id) <> t.waiting OR q.admitted <> t.admitted
+$$;
+COMMENT ON FUNCTION admin.check_invariants() IS
+  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, queue counters.';
+
+CREATE OR REPLACE FUNCTION admin.record_invariants()
+RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_n int;
+BEGIN
+  INSERT INTO ticket.invariant_violations (invariant, detail)
+  SELECT invariant, detail FROM admin.check_invariants();
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION admin.record_invariants() IS
+  'pg_cron, every minute: store what admin.check_invariants() finds in ticket.invariant_violations; returns the count.';
+
+CREATE OR REPLACE FUNCTION admin.violations(p_since timestamptz DEFAULT now() - interval '1 day')
+RETURNS SETOF ticket.invariant_violations
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$ SELECT * FROM ticket.invariant_violations WHERE checked_at >= p_since ORDER BY id $$;
+COMMENT ON FUNCTION admin.violations(timestamptz) IS 'Invariant violations recorded by pg_cron since p_since (default: the last day).';
+
+CREATE OR REPLACE FUNCTION admin.sales_report(p_concert_id bigint DEFAULT NULL)
+RETURNS TABLE (concert_id bigint, title text, on_date date, starts_at timestamptz,
+               seats bigint, sold bigint, held bigint, available bigint, revenue bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  SELECT c.id, c.title, d.on_date, d.starts_at, count(*),
+         count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'SOLD'),
+         count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'HELD'),
+         count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'AVAILABLE'),
+         coalesce(sum(s.price) FILTER (WHERE s.sold), 0)::bigint
+  FROM ticket.concerts c
+  JOIN ticket.concert_dates d ON d.concert_id = c.id
+  JOIN ticket.seats s ON s.date_id = d.id
+  WHERE p_concert_id IS NULL OR c.id = p_concert_id
+  GROUP BY c.id, c.title, d.on_date, d.starts_at
+  ORDER BY c.id, d.on_date
+$$;
+COMMENT ON FUNCTION admin.sales_report(bigint) IS 'Seats sold, held and available and the revenue, per concert date.';
+
+CREATE OR REPLACE FUNCTION admin.queue_report(p_concert_id bigint DEFAULT NULL)
+RETURNS TABLE (concert_id bigint, title text, waiting bigint, active bigint, max_active int,
+               joined bigint, admitted bigint, turn_seconds real, sold_out boolean)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  SELECT c.id, c.title, ticket.queue_waiting(c.id), ticket.queue_active(c.id), c.max_active,
+         q.joined, q.admitted, q.turn_seconds, q.sold_out
+  FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
+  WHERE p_concert_id IS NULL OR c.id = p_concert_id
+  ORDER BY c.id
+$$;
+COMMENT ON FUNCTION admin.queue_report(bigint) IS 'The waiting room of each concert: waiting, active, joined, admitted, average turn, sold out.';
+
+CREATE OR REPLACE FUNCTION admin.books(OUT charged bigint, OUT paid bigint, OUT refunded bigint,
+                                       OUT balances bigint, OUT difference bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+  SELECT l.charged, l.paid, l.refunded, w.balances, l.charged + l.refunded - l.paid - w.balances
+  FROM (SELECT coalesce(sum(amount) FILTER (WHERE type = 'CHARGE'), 0)::bigint AS charged,
+               coalesce(sum(amount) FILTER (WHERE type = 'PAYMENT'), 0)::bigint AS paid,
+               coalesce(sum(amount) FILTER (WHERE type = 'REFUND'), 0)::bigint AS refunded
+        FROM ticket.ledger) l,
+       (SELECT coalesce(sum(balance), 0)::bigint AS balances FROM ticket.wallets) w
+$$;
+COMMENT ON FUNCTION admin.books() IS 'All money in won: charged + refunded - paid must equal the sum of balances (difference 0).';
+
+CREATE OR REPLACE FUNCTION admin.seed_demo()
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+  v_id bigint;
+BEGIN
+  SELECT id INTO v_id FROM ticket.concerts WHERE title = 'Seoul Winter Night 2026' ORDER BY id LIMIT 1;
+  IF found THEN
+    RETURN v_id;
+  END IF;
+  -- Four evenings a week apart from next week, 19:30 in Seoul; three price tiers.
+  RETURN admin.create_concert('Seoul Winter Night 2026', 'Olympic Hall, Seoul',
+    ARRAY(SELECT (date_trunc('day', now() AT TIME ZONE 'Asia/Seoul') + make_interval(days => 7 * k)
+                  + interval '19 hours 30 minutes') AT TIME ZONE 'Asia/Seoul'
+          FROM generate_series(1, 4) k),
+    50, ARRAY[150000, 110000, 80000]::bigint[]);
+END
+$$;
+COMMENT ON FUNCTION admin.seed_demo() IS
+  'The demo concert: four future dates, 50 seats each in three price tiers (150,000 / 110,000 / 80,000 won). Idempotent.';
