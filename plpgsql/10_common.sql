@@ -5,9 +5,16 @@ RETURNS void
 LANGUAGE plpgsql
 AS $$
 BEGIN
-  -- DETAIL is a JSON object so the HTTP layer can pass it on as "details".
-  RAISE EXCEPTION USING ERRCODE = p_code, MESSAGE = p_message,
-    DETAIL = coalesce(p_detail::text, ''), HINT = coalesce(p_hint, '');
+  -- DETAIL is a JSON object so the HTTP layer can pass it on as "details". RAISE takes
+  -- no NULL option, and an empty one would still be sent, hence the branches.
+  IF p_detail IS NULL AND p_hint IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = p_code, MESSAGE = p_message;
+  ELSIF p_hint IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = p_code, MESSAGE = p_message, DETAIL = p_detail::text;
+  ELSIF p_detail IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = p_code, MESSAGE = p_message, HINT = p_hint;
+  END IF;
+  RAISE EXCEPTION USING ERRCODE = p_code, MESSAGE = p_message, DETAIL = p_detail::text, HINT = p_hint;
 END
 $$;
 COMMENT ON FUNCTION ticket.fail(text, text, json, text) IS

@@ -87,7 +87,9 @@ BEGIN
   SELECT v_gate.user_id, p_concert_id, v_date.id, 'HELD', sum((x).price), v_expires FROM unnest(v_seats) x
   RETURNING id INTO v_id;
   INSERT INTO ticket.reservation_seats (reservation_id, seat_id, claim)
-  SELECT v_id, (x).id, tstzrange(now(), v_expires) FROM unnest(v_seats) x;
+  -- The claim starts now by the wall clock, not at the transaction's start: a cancel
+  -- that committed while this waited for the seat lock cut its claim at its own now().
+  SELECT v_id, (x).id, tstzrange(clock_timestamp(), v_expires) FROM unnest(v_seats) x;
   UPDATE ticket.seats SET reservation_id = v_id, held_until = v_expires
   WHERE id IN (SELECT (x).id FROM unnest(v_seats) x);
   RETURN ticket.reply(201, ticket.reservation_body(v_id));
