@@ -1,0 +1,2 @@
+\set n random(:active + 1, :active + :waiting)
+SELECT * FROM api.queue_status((SELECT token FROM bench.users WHERE n = :n));
