@@ -174,6 +174,7 @@ AS $$
   SELECT json_build_object('token', p_token, 'concert_id', p_concert_id, 'status', p_status,
                            'position', p_position, 'eta_seconds', p_eta, 'expires_at', p_expires_at)
 $$;
+COMMENT ON FUNCTION ticket.token_body(text, bigint, text, bigint, bigint, timestamptz) IS 'The JSON of a queue token as the API shows it.';
 
 -- The answer about one token, after lazily ending what has run out. Admits first when
 -- the token is near the front, so a freed slot is taken within one poll interval.

@@ -1,0 +1,321 @@
+# Concert ticketing service: build, run and test from nothing on Debian 12.
+#
+#   make run    install what is missing, build, start a private PostgreSQL
+#               under $(VAR), migrate, load the demo, serve; Ctrl-C stops it
+#   make test   the same in a throwaway cluster, then every test suite
+#
+# `make help` lists every target.  Everything that runs (PostgreSQL, and later
+# lighttpd and the programs) runs as an unprivileged user, never as root.
+
+# ---------------------------------------------------------------- settings
+
+# Every recipe is one bash script that stops at the first error.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.ONESHELL:
+# Prerequisites run in the order written (deps before build before db).
+.NOTPARALLEL:
+
+# Debian packages that `make deps` installs when one of them is missing.
+DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
+	libtap-parser-sourcehandler-pgtap-perl libpq-dev libjansson-dev check \
+	lighttpd libfcgi-dev pgbouncer pkg-config gcc make curl
+
+# Debian's /usr/bin/psql picks a version by itself; use 15's tools directly.
+PGBIN := /usr/lib/postgresql/15/bin
+PSQL  := $(PGBIN)/psql
+
+# The embedded cluster listens on a unix socket only, in $(VAR)/run, so the
+# port just names the socket and cannot collide with another server.
+PGPORT      ?= 55432
+TEST_PGPORT ?= 55433
+
+# HTTP side of `make run` (lighttpd): MODE=fastcgi or MODE=cgi.
+MODE ?= fastcgi
+PORT ?= 8080
+
+# `make install`
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+BUILD := $(CURDIR)/build
+
+# Who runs the servers: `ticket` when invoked as root, else the caller.
+ifeq ($(shell id -u),0)
+RUN_USER := ticket
+RUN_AS   := runuser -u $(RUN_USER) -- env -C /
+else
+RUN_USER :=
+RUN_AS   :=
+endif
+
+# VAR is the runtime folder (cluster, sockets, logs).  It is $(CURDIR)/var
+# unless the run user cannot reach it: a clone may sit under a folder only
+# root may enter (/root is 0700), and CI clones wherever it likes.  Then it
+# falls back to a folder under /var/tmp named after this tree.  Probed once
+# here; recursive calls get it on their command line, so all targets agree.
+# Before `ticket` exists, `nobody` stands in for it (same rights: none).
+define var_probe
+ok=;
+if [ "$$(id -u)" = 0 ]; then
+  if id -u $(RUN_USER) >/dev/null 2>&1; then as='runuser -u $(RUN_USER) --';
+  else as='setpriv --reuid=nobody --regid=nogroup --clear-groups --'; fi;
+  ok=yes; d='$(CURDIR)';
+  while :; do
+    $$as test -x "$$d" || ok=;
+    [ "$$d" = / ] && break;
+    d=$$(dirname "$$d");
+  done;
+elif [ -w '$(CURDIR)/var' ] || { [ ! -e '$(CURDIR)/var' ] && [ -w '$(CURDIR)' ]; }; then
+  ok=yes;
+fi;
+if [ -n "$$ok" ]; then echo '$(CURDIR)/var';
+else echo "/var/tmp/ticket-$$(printf %s '$(CURDIR)' | sha1sum | cut -c1-12)"; fi
+endef
+ifneq ($(origin VAR),command line)
+VAR := $(shell $(var_probe) 2>/dev/null)
+endif
+ifeq ($(VAR),)
+$(error could not choose a runtime folder)
+endif
+
+TEST_VAR := $(VAR)/test
+
+# libpq conninfo: $(call conninfo,VAR,PORT,DATABASE)
+conninfo = host=$(1)/run port=$(2) dbname=$(3) user=ticket_owner
+LOCAL_DBURL := $(call conninfo,$(VAR),$(PGPORT),ticket)
+TEST_DBURL  := $(call conninfo,$(TEST_VAR),$(TEST_PGPORT),ticket)
+# Only an explicit `make ... DBURL=...` points at another database: a DBURL
+# that happens to be in the environment must not.
+ifneq ($(origin DBURL),command line)
+DBURL := $(LOCAL_DBURL)
+endif
+
+MIGRATE := PSQL=$(PSQL) $(CURDIR)/migrations/migrate.sh
+PSQL_Q  := $(PSQL) -X -q -v ON_ERROR_STOP=1
+
+# Shell line: fail with a hint when the local database is not up (targets
+# that take DBURL= skip it when given another database).
+check_local_db = $(if $(filter command line,$(origin DBURL)),:,[ -S '$(VAR)/run/.s.PGSQL.$(PGPORT)' ] || { echo "make: the database is not running; \`make db\` starts it" >&2; exit 1; })
+
+# Recursive calls reuse this call's VAR instead of probing again.
+SUBMAKE := $(MAKE) --no-print-directory VAR='$(VAR)'
+
+.PHONY: help deps build db migrate run stop clean psql dburl var test install \
+	user var-dir cluster-up cluster-down
+
+# ---------------------------------------------------------------- targets
+
+help:
+	@cat <<'EOF'
+	make run       install deps, build, migrate, load the demo, serve on :$(PORT)
+	make test      everything in a throwaway cluster, then every test suite
+	make deps      install missing Debian packages (apt)
+	make build     build the programs into build/
+	make db        start the private database and migrate it
+	make migrate   apply migrations and functions (DBURL='...' for another db)
+	make psql      psql on the running database as its owner
+	make -s dburl  print the database's libpq connection string
+	make -s var    print the runtime folder
+	make stop      stop `make run` and the database
+	make clean     stop, then remove the runtime folder and build/
+	make install   install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))
+	EOF
+
+deps:
+	@missing=()
+	for p in $(DEB_PACKAGES); do
+	  status=$$(dpkg -s "$$p" 2>/dev/null | sed -n 's/^Status: //p')
+	  [ "$$status" = 'install ok installed' ] || missing+=("$$p")
+	done
+	[ $${#missing[@]} -eq 0 ] && exit 0
+	if [ "$$(id -u)" != 0 ]; then
+	  echo "make deps: missing Debian packages: $${missing[*]}" >&2
+	  echo "make deps: run 'sudo make deps' (or apt-get install them) first" >&2
+	  exit 1
+	fi
+	echo "make deps: installing $${missing[*]}"
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "$${missing[@]}"
+
+build:
+	@$(MAKE) -C cgi-bin BUILD='$(BUILD)'
+
+db: deps cluster-up
+	@$(MIGRATE) '$(LOCAL_DBURL)'
+
+migrate:
+	@$(check_local_db)
+	$(MIGRATE) '$(DBURL)'
+
+# The whole of `make run` is this one script, so that it can hold the lock
+# and clean up whatever it started, however it ends.
+run:
+	@$(SUBMAKE) var-dir
+	# One `make run` per tree: a second one must not rebuild or migrate
+	# under the first.  Commands that may leave a daemon behind get `9>&-`
+	# so the daemon does not inherit (and keep holding) the lock.
+	exec 9>>'$(VAR)/run.lock'
+	if ! flock -n 9; then
+	  echo "make run: already running (pid $$(cat '$(VAR)/run.pid' 2>/dev/null || echo '?'))" >&2
+	  exit 1
+	fi
+	echo $$$$ >'$(VAR)/run.pid'
+	pids=()   # foreground services, stopped on exit
+	stop_all() {
+	  trap '' INT TERM HUP
+	  [ $${#pids[@]} -eq 0 ] || kill -TERM "$${pids[@]}" 2>/dev/null || true
+	  wait || true
+	  $(SUBMAKE) cluster-down 9>&- || true
+	  rm -f '$(VAR)/run.pid'
+	  echo "make run: stopped"
+	}
+	trap stop_all EXIT
+	trap 'exit 0' INT TERM HUP
+	$(SUBMAKE) deps build db 9>&-
+	$(PSQL_Q) -d '$(LOCAL_DBURL)' -c 'SELECT admin.seed_demo()' >/dev/null
+	# ---- services ---------------------------------------------------------
+	# Start each one in the foreground (no daemon mode: lighttpd -D,
+	# pgbouncer without -d) as a background job of this script, prefixed with
+	# the RUN_AS variable, with 9>&-, and add its pid to pids; stop_all ends
+	# them, and the script ends when any of them dies.  MODE=cgi: pgbouncer,
+	# then lighttpd; MODE=fastcgi: lighttpd.  Write their configs and logs
+	# under VAR.  The placeholder below keeps the script waiting until then.
+	sleep infinity 9>&- & pids+=($$!)
+	# ---- end of services --------------------------------------------------
+	cat <<-EOF
+	
+	database:  $(LOCAL_DBURL)
+	psql:      make psql   (or: $(PSQL) '$(LOCAL_DBURL)')
+	logs:      $(VAR)/log/
+	Running in the foreground; Ctrl-C (or make stop) stops everything.
+	EOF
+	# Returns when a service ends or a signal arrives (the traps then exit).
+	status=0
+	wait -n "$${pids[@]}" || status=$$?
+	echo "make run: a service exited (status $$status)" >&2
+	exit 1
+
+stop:
+	@if [ -f '$(VAR)/run.pid' ] && ! flock -n '$(VAR)/run.lock' true; then
+	  pid=$$(cat '$(VAR)/run.pid')
+	  echo "make stop: stopping make run (pid $$pid)"
+	  kill -TERM "$$pid"
+	  flock -w 60 '$(VAR)/run.lock' true
+	fi
+	$(SUBMAKE) cluster-down
+
+clean: stop
+	@$(SUBMAKE) VAR='$(TEST_VAR)' PGPORT=$(TEST_PGPORT) cluster-down
+	rm -rf -- '$(VAR)' '$(BUILD)'
+
+psql:
+	@$(check_local_db)
+	exec $(PSQL) '$(DBURL)'
+
+dburl:
+	@echo '$(DBURL)'
+
+var:
+	@echo '$(VAR)'
+
+# Fresh cluster in $(TEST_VAR) on its own port; stopped however the run ends.
+# The last line printed is the harness's `N passed, N failed`.
+test: deps build
+	@$(SUBMAKE) var-dir
+	exec 8>>'$(VAR)/test.lock'
+	flock -n 8 || { echo "make test: another make test is running in this tree" >&2; exit 1; }
+	cluster() { $(SUBMAKE) VAR='$(TEST_VAR)' PGPORT=$(TEST_PGPORT) "$$@" 8>&-; }
+	cluster cluster-down   # left over by an interrupted run
+	rm -rf -- '$(TEST_VAR)'
+	trap 'status=$$?; cluster cluster-down || true; exit $$status' EXIT
+	cluster cluster-up
+	$(MIGRATE) '$(TEST_DBURL)'
+	$(PSQL_Q) -d '$(TEST_DBURL)' -c 'SET client_min_messages = warning' \
+	  -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
+	PATH='$(PGBIN)':"$$PATH" \
+	PGHOST='$(TEST_VAR)/run' PGPORT='$(TEST_PGPORT)' PGDATABASE=ticket PGUSER=ticket_owner \
+	TICKET_DBURL='$(TEST_DBURL)' TICKET_VAR='$(TEST_VAR)' TICKET_ROOT='$(CURDIR)' \
+	TICKET_BUILD='$(BUILD)' TICKET_RUNUSER='$(RUN_USER)' \
+	  tests/harness 8>&-
+
+install:
+	@share='$(DESTDIR)$(PREFIX)/share/ticket'
+	install -d "$$share/migrations" "$$share/plpgsql"
+	install -m 0755 migrations/migrate.sh "$$share/migrations/"
+	shopt -s nullglob
+	for dir in migrations plpgsql; do
+	  files=("$$dir"/*.sql)
+	  [ $${#files[@]} -eq 0 ] || install -m 0644 "$${files[@]}" "$$share/$$dir/"
+	done
+	$(MAKE) -C cgi-bin install BUILD='$(BUILD)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)'
+
+# ------------------------------------------- building blocks (VAR, PGPORT)
+# `make run` and `make test` both drive their cluster through these, with
+# their own VAR and PGPORT.
+
+user:
+ifneq ($(RUN_USER),)
+	@id -u $(RUN_USER) >/dev/null 2>&1 && exit 0
+	echo "creating system user $(RUN_USER)"
+	useradd --system --no-create-home --shell /usr/sbin/nologin $(RUN_USER)
+endif
+
+# $(VAR) belongs to the run user.  Under /var/tmp anyone may have created
+# it first, so refuse a symlink or a stranger's folder instead of using it.
+var-dir: user
+	@v='$(VAR)'
+	if [ -L "$$v" ] || { [ -e "$$v" ] && [ ! -d "$$v" ]; }; then
+	  echo "make: $$v is not a plain directory" >&2; exit 1
+	fi
+	[ -d "$$v" ] || mkdir -m 0750 "$$v"   # its parent exists: CURDIR, /var/tmp or VAR
+	owner=$$(stat -c %U "$$v")
+	case "$$owner" in
+	  "$$(id -un)"|$(or $(RUN_USER),"$$(id -un)")) ;;
+	  *) echo "make: $$v belongs to $$owner, not to us" >&2; exit 1 ;;
+	esac
+	$(if $(RUN_USER),chown $(RUN_USER): "$$v")
+
+# Initialise (once), start (unless running) and create the database.
+cluster-up: var-dir
+	@pgdata='$(VAR)/pg'
+	$(RUN_AS) mkdir -p '$(VAR)/run' '$(VAR)/log'
+	if [ ! -e "$$pgdata" ]; then
+	  echo "initialising PostgreSQL cluster in $$pgdata"
+	  out=$$($(RUN_AS) $(PGBIN)/initdb -D "$$pgdata" -U ticket_owner --auth=trust \
+	    -E UTF8 --locale=C.UTF-8 2>&1) || { echo "$$out" >&2; exit 1; }
+	  cat >>"$$pgdata/postgresql.conf" <<-EOF
+	
+	# ---- added by the project Makefile
+	listen_addresses = ''
+	port = $(PGPORT)
+	unix_socket_directories = '$(VAR)/run'
+	unix_socket_permissions = 0770
+	shared_preload_libraries = 'pg_cron'
+	cron.database_name = 'ticket'
+	cron.use_background_workers = on
+	max_worker_processes = 16
+	max_connections = 300
+	shared_buffers = 256MB
+	timezone = 'UTC'
+	logging_collector = off
+	log_destination = 'stderr'
+	log_line_prefix = '%m [%p] %q%u@%d '
+	EOF
+	fi
+	if ! $(RUN_AS) $(PGBIN)/pg_ctl -D "$$pgdata" status >/dev/null 2>&1; then
+	  echo "starting PostgreSQL on $(VAR)/run port $(PGPORT)"
+	  $(RUN_AS) $(PGBIN)/pg_ctl -D "$$pgdata" -l '$(VAR)/log/postgresql.log' \
+	    -o '-p $(PGPORT)' -w -s start \
+	    || { tail -n 20 '$(VAR)/log/postgresql.log' >&2; exit 1; }
+	fi
+	$(PSQL_Q) -d '$(call conninfo,$(VAR),$(PGPORT),postgres)' <<-'EOF'
+	SELECT 'CREATE DATABASE ticket OWNER ticket_owner'
+	 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'ticket') \gexec
+	EOF
+
+cluster-down:
+	@pgdata='$(VAR)/pg'
+	[ -f "$$pgdata/postmaster.pid" ] || exit 0
+	$(RUN_AS) $(PGBIN)/pg_ctl -D "$$pgdata" status >/dev/null 2>&1 || exit 0
+	$(RUN_AS) $(PGBIN)/pg_ctl -D "$$pgdata" -m fast -w -s stop
