@@ -32,3 +32,6 @@ GRANT USAGE ON SCHEMA admin TO ticket_dba;
 -- EXECUTE on functions is granted in plpgsql/99_grants.sql, re-applied with them.
 -- PUBLIC may create objects in public schema on older setups; close it.
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- No temporary objects either: with search_path pinned they are searched last, and
+-- without them a caller has nothing to plant in a definer's way.
+DO $$ BEGIN EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database()); END $$;

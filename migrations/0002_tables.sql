@@ -33,7 +33,8 @@ CREATE TABLE ticket.concerts (
   max_active          int NOT NULL DEFAULT 100 CHECK (max_active BETWEEN 1 AND 100000),
   active_minutes      int NOT NULL DEFAULT 10 CHECK (active_minutes BETWEEN 1 AND 240),
   idle_seconds        int NOT NULL DEFAULT 120 CHECK (idle_seconds BETWEEN 30 AND 3600),
-  created_at          timestamptz NOT NULL DEFAULT now()
+  created_at          timestamptz NOT NULL DEFAULT now(),
+  queue_changed_at    timestamptz NOT NULL DEFAULT now()  -- last change of the queue settings
 );
 COMMENT ON TABLE ticket.concerts IS 'A concert with its hold and waiting-room settings.';
 

@@ -91,7 +91,7 @@ $$;
 COMMENT ON FUNCTION ticket.end_turn(bigint, text) IS
   'End a live token (DONE, LEFT, EXPIRED, SOLD_OUT): a waiting one is a drop, an active one feeds the ETA average.';
 
-CREATE OR REPLACE FUNCTION ticket.admit(p_concert_id bigint)
+CREATE OR REPLACE FUNCTION ticket.admit(p_concert_id bigint, p_present_token_id bigint DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql
 AS $$
@@ -124,7 +124,8 @@ BEGIN
       ORDER BY seq LIMIT v_free
       FOR UPDATE
     LOOP
-      IF v_token.last_seen_at < now() - make_interval(secs => v_concert.idle_seconds) THEN
+      IF v_token.last_seen_at < now() - make_interval(secs => v_concert.idle_seconds)
+         AND v_token.id IS DISTINCT FROM p_present_token_id THEN
         -- Nobody polls it any more: the page was closed.
         UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now() WHERE id = v_token.id;
         v_idle := v_idle || v_token.seq;
@@ -149,8 +150,8 @@ BEGIN
   RETURN v_admitted;
 END
 $$;
-COMMENT ON FUNCTION ticket.admit(bigint) IS
-  'Expire run-out turns, then admit WAITING tokens in arrival order up to max_active (skipping idle ones).';
+COMMENT ON FUNCTION ticket.admit(bigint, bigint) IS
+  'Expire run-out turns, then admit WAITING tokens in arrival order up to max_active (skipping idle ones but the one asking).';
 
 CREATE OR REPLACE FUNCTION ticket.wait_estimate(p_concert_id bigint, p_position bigint,
                                                 OUT eta_seconds bigint, OUT retry_after int)
@@ -202,7 +203,7 @@ BEGIN
     END IF;
     v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
     IF v_position <= v_c.max_active THEN
-      PERFORM ticket.admit(v_t.concert_id);
+      PERFORM ticket.admit(v_t.concert_id, v_t.id);
       SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
       SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;
       v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
@@ -226,7 +227,7 @@ COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
 
 CREATE OR REPLACE FUNCTION api.issue_token(p_api_key text, p_concert_id bigint)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_user_id  bigint := ticket.authenticate(p_api_key);
@@ -283,7 +284,7 @@ COMMENT ON FUNCTION ticket.find_token(text) IS 'The token row of a raw token, or
 
 CREATE OR REPLACE FUNCTION api.queue_status(p_token text)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   -- Polls write only a heartbeat (and at times an admission that the next poll or the
@@ -296,7 +297,7 @@ COMMENT ON FUNCTION api.queue_status(text) IS 'GET /api/queue: the token''s stat
 
 CREATE OR REPLACE FUNCTION api.leave_queue(p_token text)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_t ticket.queue_tokens := ticket.find_token(p_token);

@@ -2,7 +2,7 @@
 
 CREATE OR REPLACE FUNCTION api.create_user(p_name text)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_key text := 'tk_' || ticket.base64url(gen_random_bytes(32));
@@ -22,7 +22,7 @@ COMMENT ON FUNCTION api.create_user(text) IS
 
 CREATE OR REPLACE FUNCTION api.get_wallet(p_api_key text)
 RETURNS api.reply
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT ticket.reply(200, json_build_object('balance', w.balance))
   FROM ticket.wallets w WHERE w.user_id = ticket.authenticate(p_api_key)
@@ -99,7 +99,7 @@ COMMENT ON FUNCTION ticket.idempotency_finish(bigint, text, api.reply) IS 'Store
 
 CREATE OR REPLACE FUNCTION api.charge_wallet(p_api_key text, p_amount bigint, p_idempotency_key text)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_user_id bigint := ticket.authenticate(p_api_key);
@@ -124,7 +124,7 @@ COMMENT ON FUNCTION api.charge_wallet(text, bigint, text) IS
 
 CREATE OR REPLACE FUNCTION api.list_transactions(p_api_key text, p_limit int, p_before bigint)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_user_id bigint := ticket.authenticate(p_api_key);

@@ -11,7 +11,7 @@ COMMENT ON FUNCTION ticket.seat_status(boolean, timestamptz) IS 'AVAILABLE, HELD
 
 CREATE OR REPLACE FUNCTION api.list_concerts()
 RETURNS api.reply
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT ticket.reply(200, json_build_object('concerts', coalesce(json_agg(json_build_object(
     'id', c.id, 'title', c.title, 'venue', c.venue,
@@ -25,7 +25,7 @@ COMMENT ON FUNCTION api.list_concerts() IS 'GET /api/concerts: every concert wit
 
 CREATE OR REPLACE FUNCTION api.available_dates(p_api_key text, p_token text, p_concert_id bigint)
 RETURNS api.reply
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   PERFORM ticket.gate(p_api_key, p_token, p_concert_id);
@@ -63,7 +63,7 @@ COMMENT ON FUNCTION ticket.find_date(bigint, date) IS 'The performance of a conc
 
 CREATE OR REPLACE FUNCTION api.seat_map(p_api_key text, p_token text, p_concert_id bigint, p_date date)
 RETURNS api.reply
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_date_id bigint;

@@ -30,7 +30,7 @@ COMMENT ON FUNCTION ticket.reservation_body(bigint) IS 'The JSON of a reservatio
 CREATE OR REPLACE FUNCTION api.hold_seat(p_api_key text, p_token text, p_concert_id bigint,
                                          p_date date, p_seat_nos int[])
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_gate     record := ticket.gate(p_api_key, p_token, p_concert_id, p_lock => true);
@@ -98,8 +98,8 @@ $$;
 COMMENT ON FUNCTION api.hold_seat(text, text, bigint, date, int[]) IS
   'POST /api/reservations: hold all the seats for hold_minutes, or none.';
 
--- The caller's reservation, checked against the queue token when the reservation is
--- still live or a token is given: a paid booking stays visible with the key alone.
+-- The caller's reservation, checked against the queue token while it is live: a paid,
+-- cancelled or expired one stays visible with the key alone, whatever token comes along.
 CREATE OR REPLACE FUNCTION ticket.own_reservation(p_api_key text, p_token text, p_reservation_id bigint,
                                                   p_lock boolean)
 RETURNS ticket.reservations
@@ -113,7 +113,7 @@ BEGIN
   IF NOT found OR v_r.user_id <> v_user_id THEN
     PERFORM ticket.fail('T404A', format('reservation %s not found', p_reservation_id));
   END IF;
-  IF p_token IS NOT NULL OR ticket.reservation_status(v_r.status, v_r.expires_at) = 'HELD' THEN
+  IF ticket.reservation_status(v_r.status, v_r.expires_at) = 'HELD' THEN
     PERFORM ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => p_lock, p_allow_done => true);
   END IF;
   IF p_lock THEN
@@ -127,7 +127,7 @@ COMMENT ON FUNCTION ticket.own_reservation(text, text, bigint, boolean) IS
 
 CREATE OR REPLACE FUNCTION api.get_reservation(p_api_key text, p_token text, p_reservation_id bigint)
 RETURNS api.reply
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   RETURN ticket.reply(200, ticket.reservation_body(
@@ -150,7 +150,7 @@ COMMENT ON FUNCTION ticket.release_seats(bigint) IS 'Free the seats of a reserva
 
 CREATE OR REPLACE FUNCTION api.cancel_reservation(p_api_key text, p_token text, p_reservation_id bigint)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_r ticket.reservations := ticket.own_reservation(p_api_key, p_token, p_reservation_id, true);

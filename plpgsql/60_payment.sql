@@ -20,7 +20,7 @@ COMMENT ON FUNCTION ticket.check_sold_out(bigint) IS
 CREATE OR REPLACE FUNCTION api.pay_reservation(p_api_key text, p_token text, p_reservation_id bigint,
                                                p_idempotency_key text)
 RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_user_id bigint := ticket.authenticate(p_api_key);
@@ -43,7 +43,7 @@ BEGIN
   END IF;
   v_gate := ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
   SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id FOR UPDATE;
-  IF v_r.status = 'HELD' AND v_r.expires_at <= now() THEN
+  IF ticket.reservation_status(v_r.status, v_r.expires_at) = 'EXPIRED' THEN
     PERFORM ticket.fail('T410A', format('the hold of reservation %s ran out at %s; no money was taken', v_r.id, v_r.expires_at),
       json_build_object('expired_at', v_r.expires_at), 'hold the seats again if they are still available');
   ELSIF v_r.status <> 'HELD' THEN

@@ -2,13 +2,13 @@
 
 CREATE OR REPLACE FUNCTION api.health()
 RETURNS api.reply
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT ticket.reply(200, json_build_object('status', 'ok', 'database', 'ok')) $$;
 COMMENT ON FUNCTION api.health() IS 'GET /api/health: answers when the database does.';
 
 CREATE OR REPLACE FUNCTION api.note_error(p_code text)
 RETURNS api.reply
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   INSERT INTO ticket.request_errors (code) SELECT left(p_code, 64) WHERE p_code ~ '^[A-Z_]{1,64}$';
   SELECT ticket.reply(204, NULL);
@@ -17,7 +17,7 @@ COMMENT ON FUNCTION api.note_error(text) IS 'Count an error answer of the HTTP l
 
 CREATE OR REPLACE FUNCTION api.metrics()
 RETURNS api.reply
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_out text := '';

@@ -5,7 +5,7 @@ CREATE OR REPLACE FUNCTION admin.add_date(p_concert_id bigint, p_starts_at times
                                           p_seats int DEFAULT 50,
                                           p_prices bigint[] DEFAULT ARRAY[150000, 110000, 80000])
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_date_id bigint;
@@ -35,7 +35,7 @@ CREATE OR REPLACE FUNCTION admin.create_concert(p_title text, p_venue text, p_st
                                                 p_max_seats_per_user int DEFAULT 1,
                                                 p_max_active int DEFAULT 100)
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_id bigint;
@@ -55,14 +55,15 @@ COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[
 CREATE OR REPLACE FUNCTION admin.set_queue(p_concert_id bigint, p_max_active int DEFAULT NULL,
                                            p_active_minutes int DEFAULT NULL, p_idle_seconds int DEFAULT NULL)
 RETURNS int
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
   UPDATE ticket.concerts
   SET max_active = coalesce(p_max_active, max_active),
       active_minutes = coalesce(p_active_minutes, active_minutes),
-      idle_seconds = coalesce(p_idle_seconds, idle_seconds)
+      idle_seconds = coalesce(p_idle_seconds, idle_seconds),
+      queue_changed_at = now()
   WHERE id = p_concert_id;
   IF NOT found THEN
     RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
@@ -76,7 +77,7 @@ COMMENT ON FUNCTION admin.set_queue(bigint, int, int, int) IS
 CREATE OR REPLACE FUNCTION admin.set_holds(p_concert_id bigint, p_hold_minutes int DEFAULT NULL,
                                            p_max_seats_per_user int DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   UPDATE ticket.concerts
@@ -93,7 +94,7 @@ COMMENT ON FUNCTION admin.set_holds(bigint, int, int) IS
 
 CREATE OR REPLACE FUNCTION admin.tick(OUT holds_expired int, OUT waiting_dropped int,
                                       OUT sold_out int, OUT admitted int, OUT keys_purged int)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_concert ticket.concerts;
@@ -107,10 +108,11 @@ BEGIN
     UPDATE ticket.reservations SET status = 'EXPIRED', ended_at = expires_at
     WHERE id IN (SELECT id FROM ticket.reservations WHERE status = 'HELD' AND expires_at <= now()
                  FOR UPDATE SKIP LOCKED)
-    RETURNING id)
-  UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL
-  FROM expired WHERE seats.reservation_id = expired.id AND NOT seats.sold;
-  GET DIAGNOSTICS holds_expired = ROW_COUNT;
+    RETURNING id),
+  freed AS (
+    UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL
+    FROM expired WHERE seats.reservation_id = expired.id AND NOT seats.sold)
+  SELECT count(*) INTO holds_expired FROM expired;
 
   FOR v_concert IN SELECT * FROM ticket.concerts ORDER BY id LOOP
     PERFORM 1 FROM ticket.queues WHERE concert_id = v_concert.id FOR UPDATE;
@@ -150,7 +152,7 @@ COMMENT ON FUNCTION admin.tick() IS
 
 CREATE OR REPLACE FUNCTION admin.check_invariants()
 RETURNS TABLE (invariant text, detail text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT 'seat has one live claim', format('seat %s has %s live claims', seat_id, count(*))
   FROM ticket.reservation_seats WHERE claim @> now() GROUP BY seat_id HAVING count(*) > 1
@@ -186,8 +188,14 @@ UNION ALL
     FROM ticket.ledger WHERE user_id = w.user_id) l ON true
   WHERE w.balance < 0 OR w.balance <> l.total OR w.balance <> coalesce(l.last_after, 0)
 UNION ALL
+  -- Lowering max_active ends no turn: more may be active than the new limit, but then
+  -- none of them may have been admitted since the change.
   SELECT 'active tokens <= max_active', format('concert %s: %s active, max %s', c.id, ticket.queue_active(c.id), c.max_active)
-  FROM ticket.concerts c WHERE ticket.queue_active(c.id) > c.max_active
+  FROM ticket.concerts c
+  WHERE ticket.queue_active(c.id) > c.max_active
+    AND EXISTS (SELECT 1 FROM ticket.queue_tokens t
+                WHERE t.concert_id = c.id AND t.status = 'ACTIVE' AND t.expires_at > now()
+                  AND t.activated_at > c.queue_changed_at)
 UNION ALL
   SELECT 'queue counters match the tokens',
          format('concert %s: %s waiting by counters, %s by rows; %s admitted by counter, %s by rows',
@@ -203,7 +211,7 @@ COMMENT ON FUNCTION admin.check_invariants() IS
 
 CREATE OR REPLACE FUNCTION admin.record_invariants()
 RETURNS int
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_n int;
@@ -219,14 +227,14 @@ COMMENT ON FUNCTION admin.record_invariants() IS
 
 CREATE OR REPLACE FUNCTION admin.violations(p_since timestamptz DEFAULT now() - interval '1 day')
 RETURNS SETOF ticket.invariant_violations
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT * FROM ticket.invariant_violations WHERE checked_at >= p_since ORDER BY id $$;
 COMMENT ON FUNCTION admin.violations(timestamptz) IS 'Invariant violations recorded by pg_cron since p_since (default: the last day).';
 
 CREATE OR REPLACE FUNCTION admin.sales_report(p_concert_id bigint DEFAULT NULL)
 RETURNS TABLE (concert_id bigint, title text, on_date date, starts_at timestamptz,
                seats bigint, sold bigint, held bigint, available bigint, revenue bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT c.id, c.title, d.on_date, d.starts_at, count(*),
          count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'SOLD'),
@@ -245,7 +253,7 @@ COMMENT ON FUNCTION admin.sales_report(bigint) IS 'Seats sold, held and availabl
 CREATE OR REPLACE FUNCTION admin.queue_report(p_concert_id bigint DEFAULT NULL)
 RETURNS TABLE (concert_id bigint, title text, waiting bigint, active bigint, max_active int,
                joined bigint, admitted bigint, turn_seconds real, sold_out boolean)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT c.id, c.title, ticket.queue_waiting(c.id), ticket.queue_active(c.id), c.max_active,
          q.joined, q.admitted, q.turn_seconds, q.sold_out
@@ -257,7 +265,7 @@ COMMENT ON FUNCTION admin.queue_report(bigint) IS 'The waiting room of each conc
 
 CREATE OR REPLACE FUNCTION admin.books(OUT charged bigint, OUT paid bigint, OUT refunded bigint,
                                        OUT balances bigint, OUT difference bigint)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT l.charged, l.paid, l.refunded, w.balances, l.charged + l.refunded - l.paid - w.balances
   FROM (SELECT coalesce(sum(amount) FILTER (WHERE type = 'CHARGE'), 0)::bigint AS charged,
@@ -270,7 +278,7 @@ COMMENT ON FUNCTION admin.books() IS 'All money in won: charged + refunded - pai
 
 CREATE OR REPLACE FUNCTION admin.seed_demo()
 RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_id bigint;

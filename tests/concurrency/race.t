@@ -11,6 +11,8 @@ CLIENTS=${RACE_CLIENTS:-60}
 TX=${RACE_TX:-150}
 PGBENCH="$(pg_config --bindir)/pgbench"
 psql=(psql -X -q -At -v ON_ERROR_STOP=1)
+export PGOPTIONS='-c client_min_messages=warning'
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"; "${psql[@]}" -c "DROP SCHEMA IF EXISTS race CASCADE" >/dev/null 2>&1 || :' EXIT
 
@@ -23,7 +25,6 @@ ok() { # ok CONDITION-AS-SQL DESCRIPTION
 
 echo "1..10"
 
-"${psql[@]}" -c "SET client_min_messages = warning" >/dev/null
 "${psql[@]}" >/dev/null <<'SQL'
 DROP SCHEMA IF EXISTS race CASCADE;
 CREATE SCHEMA race;

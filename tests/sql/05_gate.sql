@@ -1,0 +1,153 @@
+-- The queue gate (API.md "Credentials"): every queue-gated function needs the user key
+-- and an ACTIVE queue token of the same user and the same concert.
+BEGIN;
+SELECT plan(76);
+
+CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
+  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
+CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
+  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
+CREATE FUNCTION pg_temp.turn_runs_out(p_token text) RETURNS void LANGUAGE sql AS $$
+  UPDATE ticket.queue_tokens
+  SET created_at = created_at - (expires_at - now()) - interval '1 second',
+      last_seen_at = last_seen_at - (expires_at - now()) - interval '1 second',
+      activated_at = activated_at - (expires_at - now()) - interval '1 second',
+      expires_at = now() - interval '1 second'
+  WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) AND status = 'ACTIVE'
+$$;
+-- The SQLSTATE and DETAIL of what a statement raises (nothing of it is kept).
+CREATE FUNCTION pg_temp.error_of(p_sql text, OUT state text, OUT detail text) LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE p_sql;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL;
+END
+$$;
+
+-- Concert c (5 turns at once), concert c2, and concert c3 whose only turn is taken.
+SELECT admin.create_concert('Gate test', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 10, p_max_active => 5,
+                            p_max_seats_per_user => 2) AS c \gset
+SELECT admin.create_concert('Gate other', 'Hall', ARRAY[now() + interval '9 days'], p_seats => 10) AS c2 \gset
+SELECT admin.create_concert('Gate full', 'Hall', ARRAY[now() + interval '10 days'], p_seats => 10, p_max_active => 1) AS c3 \gset
+SELECT on_date AS d FROM ticket.concert_dates WHERE concert_id = :c \gset
+SELECT on_date AS d3 FROM ticket.concert_dates WHERE concert_id = :c3 \gset
+SELECT pg_temp.new_user('gate-a') AS ka, pg_temp.new_user('gate-b') AS kb, pg_temp.new_user('gate-e') AS ke,
+       pg_temp.new_user('gate-l') AS kl, pg_temp.new_user('gate-d') AS kd, pg_temp.new_user('gate-w') AS kw,
+       pg_temp.new_user('gate-x') AS kx \gset
+SELECT pg_temp.join_queue(:'ka', :c) AS ta \gset
+SELECT pg_temp.join_queue(:'kb', :c) AS tb \gset
+SELECT pg_temp.join_queue(:'ke', :c) AS te \gset
+SELECT pg_temp.join_queue(:'kl', :c) AS tl \gset
+SELECT pg_temp.join_queue(:'kd', :c) AS td \gset
+SELECT pg_temp.join_queue(:'ka', :c2) AS ta2 \gset
+-- e holds seat 2 and its turn runs out; l holds seat 3 and leaves; d pays seat 4 (DONE); b holds seat 6.
+SELECT (api.hold_seat(:'ke', :'te', :c, :'d', '{2}')).body->>'reservation_id' AS re \gset
+SELECT (api.hold_seat(:'kl', :'tl', :c, :'d', '{3}')).body->>'reservation_id' AS rl \gset
+SELECT (api.hold_seat(:'kd', :'td', :c, :'d', '{4}')).body->>'reservation_id' AS rd \gset
+SELECT (api.hold_seat(:'kb', :'tb', :c, :'d', '{6}')).body->>'reservation_id' AS rb \gset
+SELECT (api.charge_wallet(:'kd', 1000000, NULL)).status AS ok \gset
+SELECT (api.pay_reservation(:'kd', :'td', :rd, NULL)).status AS ok \gset
+SELECT pg_temp.turn_runs_out(:'te');
+SELECT (api.leave_queue(:'tl')).status AS ok \gset
+-- w is admitted to c3 and holds seat 1; its turn runs out and x takes the slot; w joins again and WAITS.
+SELECT pg_temp.join_queue(:'kw', :c3) AS tw_first \gset
+SELECT (api.hold_seat(:'kw', :'tw_first', :c3, :'d3', '{1}')).body->>'reservation_id' AS rw \gset
+SELECT pg_temp.turn_runs_out(:'tw_first');
+SELECT pg_temp.join_queue(:'kx', :c3) AS tx \gset
+SELECT pg_temp.join_queue(:'kw', :c3) AS tw \gset
+SELECT is((SELECT status FROM ticket.queue_tokens WHERE token_hash = sha256(convert_to(:'tw', 'UTF8'))), 'WAITING',
+  'fixture: w waits in c3 while x has the only turn');
+
+-- The gated catalogue and hold calls, each refused the same way.
+CREATE TEMP TABLE calls (fn text, tmpl text);
+INSERT INTO calls VALUES
+  ('available_dates', 'SELECT api.available_dates(%1$L, %2$L, %3$s)'),
+  ('seat_map',        'SELECT api.seat_map(%1$L, %2$L, %3$s, %4$L)'),
+  ('hold_seat',       'SELECT api.hold_seat(%1$L, %2$L, %3$s, %4$L, ''{5}'')');
+CREATE TEMP TABLE cases (n int, key text, token text, concert text, on_date date, state text, rule text);
+INSERT INTO cases VALUES
+  (1,  NULL,        :'ta',          :'c',   :'d',  'T401A', 'a missing API key is UNAUTHENTICATED'),
+  (2,  'tk_nobody', :'ta',          :'c',   :'d',  'T401A', 'an unknown API key is UNAUTHENTICATED'),
+  (3,  :'ka',       NULL,           :'c',   :'d',  'T401B', 'a missing queue token is QUEUE_TOKEN_INVALID'),
+  (4,  :'ka',       'qt_forged',    :'c',   :'d',  'T401B', 'an unknown queue token is QUEUE_TOKEN_INVALID'),
+  (5,  :'ka',       :'tb',          :'c',   :'d',  'T403A', 'another user''s token is QUEUE_TOKEN_MISMATCH'),
+  (6,  :'ka',       :'ta2',         :'c',   :'d',  'T403A', 'the user''s token for another concert is QUEUE_TOKEN_MISMATCH'),
+  (7,  :'kw',       :'tw',          :'c3',  :'d3', 'T429A', 'a WAITING token is QUEUE_NOT_ADMITTED'),
+  (8,  :'ke',       :'te',          :'c',   :'d',  'T401C', 'a token whose turn ran out is QUEUE_TOKEN_EXPIRED'),
+  (9,  :'kl',       :'tl',          :'c',   :'d',  'T401C', 'a LEFT token is QUEUE_TOKEN_EXPIRED'),
+  (10, :'kd',       :'td',          :'c',   :'d',  'T401C', 'a DONE token is QUEUE_TOKEN_EXPIRED'),
+  (11, :'kw',       :'tw_first',    :'c3',  :'d3', 'T401C', 'a turn ended by the admitter (EXPIRED) is QUEUE_TOKEN_EXPIRED'),
+  (12, :'ka',       :'ta',          '0',    :'d',  'T404A', 'an unknown concert is NOT_FOUND'),
+  (13, :'ka',       :'ta',          'NULL', :'d',  'T404A', 'a missing concert is NOT_FOUND');
+SELECT throws_ok(format(k.tmpl, c.key, c.token, c.concert, c.on_date), c.state, NULL, format('%s: %s', k.fn, c.rule))
+FROM calls k CROSS JOIN cases c ORDER BY k.fn, c.n;
+
+-- The 429's DETAIL carries retry_after for the Retry-After header
+SELECT ok((e.detail::json->>'retry_after')::int BETWEEN 1 AND 30 AND (e.detail::json->>'position')::int = 1,
+          format('%s: the QUEUE_NOT_ADMITTED DETAIL is JSON with retry_after (1..30 s) and the position', k.fn))
+FROM calls k, pg_temp.error_of(format(k.tmpl, :'kw', :'tw', :c3, :'d3')) e ORDER BY k.fn;
+
+-- pay_reservation: the gate is that of the reservation's concert
+CREATE TEMP TABLE pay_cases (n int, key text, token text, reservation text, state text, rule text);
+INSERT INTO pay_cases VALUES
+  (1,  NULL,        :'tb',       :'rb', 'T401A', 'a missing API key is UNAUTHENTICATED'),
+  (2,  'tk_nobody', :'tb',       :'rb', 'T401A', 'an unknown API key is UNAUTHENTICATED'),
+  (3,  :'kb',       NULL,        :'rb', 'T401B', 'a missing queue token is QUEUE_TOKEN_INVALID'),
+  (4,  :'kb',       'qt_forged', :'rb', 'T401B', 'an unknown queue token is QUEUE_TOKEN_INVALID'),
+  (5,  :'kb',       :'ta',       :'rb', 'T403A', 'another user''s token is QUEUE_TOKEN_MISMATCH'),
+  (6,  :'kw',       :'tx',       :'rw', 'T403A', 'another user''s token of the same concert is QUEUE_TOKEN_MISMATCH'),
+  (7,  :'kw',       :'tw',       :'rw', 'T429A', 'paying with a WAITING token is QUEUE_NOT_ADMITTED'),
+  (8,  :'ke',       :'te',       :'re', 'T401C', 'paying after the turn ran out is QUEUE_TOKEN_EXPIRED'),
+  (9,  :'kl',       :'tl',       :'rl', 'T401C', 'paying after leaving the queue is QUEUE_TOKEN_EXPIRED'),
+  (10, :'kd',       :'td',       :'rd', 'T401C', 'paying again with the DONE token is QUEUE_TOKEN_EXPIRED'),
+  (11, :'kb',       :'tb',       '0',   'T404A', 'an unknown reservation is NOT_FOUND'),
+  (12, :'ka',       :'ta',       :'rb', 'T404A', 'another user''s reservation is NOT_FOUND');
+SELECT count(*) AS ok FROM (SELECT api.charge_wallet(k, 1000000, NULL) FROM unnest(ARRAY[:'ka', :'kb', :'ke', :'kl', :'kw']) k) x \gset
+SELECT throws_ok(format('SELECT api.pay_reservation(%L, %L, %s, NULL)', key, token, reservation), state, NULL,
+                 format('pay_reservation: %s', rule))
+FROM pay_cases ORDER BY n;
+SELECT ok((e.detail::json->>'retry_after')::int BETWEEN 1 AND 30,
+  'pay_reservation: the QUEUE_NOT_ADMITTED DETAIL has retry_after')
+FROM pg_temp.error_of(format('SELECT api.pay_reservation(%L, %L, %s, NULL)', :'kw', :'tw', :rw)) e;
+SELECT is((SELECT sum(balance) FROM ticket.wallets w JOIN ticket.users u ON u.id = w.user_id WHERE u.name IN ('gate-a', 'gate-b', 'gate-e', 'gate-l', 'gate-w')),
+  5000000::numeric, 'pay_reservation: no refused payment moved money');
+
+-- get_reservation and cancel_reservation pass the gate while the reservation is HELD
+SELECT throws_ok(format('SELECT api.get_reservation(%L, NULL, %s)', :'kb', :rb), 'T401B', NULL,
+  'get_reservation: a HELD reservation needs the queue token');
+SELECT throws_ok(format('SELECT api.get_reservation(%L, %L, %s)', :'ka', :'ta2', :rb), 'T404A', NULL,
+  'get_reservation: another user''s reservation is NOT_FOUND, whatever the token');
+SELECT throws_ok(format('SELECT api.get_reservation(%L, %L, %s)', :'kb', :'ta', :rb), 'T403A', NULL,
+  'get_reservation: another user''s token is QUEUE_TOKEN_MISMATCH');
+SELECT throws_ok(format('SELECT api.get_reservation(%L, %L, %s)', :'kw', :'tw', :rw), 'T429A', NULL,
+  'get_reservation: a WAITING token is QUEUE_NOT_ADMITTED');
+SELECT throws_ok(format('SELECT api.get_reservation(%L, %L, %s)', :'kl', :'tl', :rl), 'T401C', NULL,
+  'get_reservation: a LEFT token is QUEUE_TOKEN_EXPIRED');
+SELECT throws_ok(format('SELECT api.get_reservation(%L, %L, %s)', NULL, :'tb', :rb), 'T401A', NULL,
+  'get_reservation: a missing API key is UNAUTHENTICATED');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, NULL, %s)', :'kb', :rb), 'T401B', NULL,
+  'cancel_reservation: a HELD reservation needs the queue token');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', :'kb', 'qt_forged', :rb), 'T401B', NULL,
+  'cancel_reservation: an unknown token is QUEUE_TOKEN_INVALID');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', :'kw', :'tx', :rw), 'T403A', NULL,
+  'cancel_reservation: another user''s token is QUEUE_TOKEN_MISMATCH');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', :'kw', :'tw', :rw), 'T429A', NULL,
+  'cancel_reservation: a WAITING token is QUEUE_NOT_ADMITTED');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', :'ke', :'te', :re), 'T401C', NULL,
+  'cancel_reservation: an expired token is QUEUE_TOKEN_EXPIRED');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', 'tk_nobody', :'tb', :rb), 'T401A', NULL,
+  'cancel_reservation: an unknown API key is UNAUTHENTICATED');
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', :'ka', :'ta', 0), 'T404A', NULL,
+  'cancel_reservation: an unknown reservation is NOT_FOUND');
+SELECT is((api.get_reservation(:'kd', :'td', :rd)).status, 200,
+  'get_reservation: a DONE token still opens the reservation it paid for');
+
+-- With an ACTIVE token of the same user and concert, each call succeeds
+SELECT is((api.available_dates(:'ka', :'ta', :c)).status, 200, 'available_dates: 200 with the user''s ACTIVE token');
+SELECT is((api.seat_map(:'ka', :'ta', :c, :'d')).status, 200, 'seat_map: 200 with the user''s ACTIVE token');
+SELECT is((api.hold_seat(:'ka', :'ta', :c, :'d', '{5}')).status, 201, 'hold_seat: 201 with the user''s ACTIVE token');
+SELECT is((api.get_reservation(:'kb', :'tb', :rb)).status, 200, 'get_reservation: 200 with the user''s ACTIVE token');
+SELECT is((api.pay_reservation(:'kb', :'tb', :rb, NULL)).status, 201, 'pay_reservation: 201 with the user''s ACTIVE token');
+
+SELECT * FROM finish();
+ROLLBACK;

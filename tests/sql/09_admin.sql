@@ -1,0 +1,228 @@
+-- What DBAs and pg_cron call (DESIGN.md "Invariants"; plpgsql/80_admin.sql).
+BEGIN;
+SELECT plan(58);
+
+CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
+  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
+CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
+  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
+CREATE FUNCTION pg_temp.user_id(p_key text) RETURNS bigint LANGUAGE sql AS
+  $$ SELECT id FROM ticket.users WHERE api_key_hash = sha256(convert_to(p_key, 'UTF8')) $$;
+CREATE FUNCTION pg_temp.row_status(p_token text) RETURNS text LANGUAGE sql AS
+  $$ SELECT status FROM ticket.queue_tokens WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) $$;
+CREATE FUNCTION pg_temp.hold(p_key text, p_token text, p_concert bigint, p_seats int[]) RETURNS bigint LANGUAGE sql AS $$
+  SELECT (body->>'reservation_id')::bigint
+  FROM api.hold_seat(p_key, p_token, p_concert, (SELECT on_date FROM ticket.concert_dates WHERE concert_id = p_concert
+                                                  ORDER BY on_date LIMIT 1), p_seats)
+$$;
+CREATE FUNCTION pg_temp.hold_runs_out(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  v_shift interval;
+BEGIN
+  SELECT expires_at - now() + interval '1 second' INTO v_shift FROM ticket.reservations WHERE id = p_id;
+  UPDATE ticket.reservations SET created_at = created_at - v_shift, expires_at = expires_at - v_shift WHERE id = p_id;
+  UPDATE ticket.seats SET held_until = held_until - v_shift WHERE reservation_id = p_id AND held_until IS NOT NULL;
+  UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim) - v_shift, upper(claim) - v_shift)
+  WHERE reservation_id = p_id;
+END
+$$;
+CREATE FUNCTION pg_temp.turn_runs_out(p_token text) RETURNS void LANGUAGE sql AS $$
+  UPDATE ticket.queue_tokens
+  SET created_at = created_at - (expires_at - now()) - interval '1 second',
+      last_seen_at = last_seen_at - (expires_at - now()) - interval '1 second',
+      activated_at = activated_at - (expires_at - now()) - interval '1 second',
+      expires_at = now() - interval '1 second'
+  WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) AND status = 'ACTIVE'
+$$;
+CREATE FUNCTION pg_temp.goes_idle(p_token text) RETURNS void LANGUAGE sql AS $$
+  UPDATE ticket.queue_tokens t SET last_seen_at = now() - make_interval(secs => c.idle_seconds + 1)
+  FROM ticket.concerts c WHERE c.id = t.concert_id AND t.token_hash = sha256(convert_to(p_token, 'UTF8'))
+$$;
+
+-- Whatever other sessions left to the clock is settled first, so the counts below are ours.
+SELECT holds_expired AS flushed FROM admin.tick() \gset
+SELECT charged AS charged0, paid AS paid0 FROM admin.books() \gset
+
+-- create_concert and add_date
+SELECT admin.create_concert('Admin test', 'Olympic Hall', ARRAY[now() + interval '7 days', now() + interval '14 days']) AS c \gset
+SELECT results_eq(format($$SELECT title, venue, hold_minutes, max_seats_per_user, max_active, active_minutes, idle_seconds
+                           FROM ticket.concerts WHERE id = %s$$, :c),
+  $$VALUES ('Admin test', 'Olympic Hall', 5, 1, 100, 10, 120)$$,
+  'create_concert: title, venue and the default settings (hold 5 min, 1 seat, 100 active, 10 min turns, 120 s idle)');
+SELECT results_eq(format('SELECT joined, admitted, turn_seconds, sold_out FROM ticket.queues WHERE concert_id = %s', :c),
+  $$VALUES (0::bigint, 0::bigint, 600::real, false)$$, 'create_concert: an empty queue whose first ETA assumes full turns');
+SELECT results_eq(format('SELECT starts_at, (SELECT count(*) FROM ticket.seats s WHERE s.date_id = d.id) FROM ticket.concert_dates d WHERE concert_id = %s ORDER BY starts_at', :c),
+  $$VALUES (now() + interval '7 days', 50::bigint), (now() + interval '14 days', 50::bigint)$$,
+  'create_concert: one performance per start time, 50 seats each');
+SELECT results_eq(format($$SELECT s.price, count(*), min(s.seat_no), max(s.seat_no) FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+                           WHERE d.concert_id = %s AND d.starts_at = now() + interval '7 days' GROUP BY s.price ORDER BY min(s.seat_no)$$, :c),
+  $$VALUES (150000::bigint, 17::bigint, 1, 17), (110000, 17, 18, 34), (80000, 16, 35, 50)$$,
+  'create_concert: seats 1..50 in three tiers, dearest at the front');
+SELECT admin.add_date(:c, ((current_date + 30)::timestamp + interval '1 hour') AT TIME ZONE 'Asia/Seoul', 4, ARRAY[90000, 40000]::bigint[]) AS d3 \gset
+SELECT is((SELECT on_date FROM ticket.concert_dates WHERE id = :d3), current_date + 30,
+  'add_date: the date of a performance is its calendar day in Seoul (01:00 KST is the previous day in UTC)');
+SELECT results_eq(format('SELECT seat_no, price FROM ticket.seats WHERE date_id = %s ORDER BY seat_no', :d3),
+  $$VALUES (1, 90000::bigint), (2, 90000), (3, 40000), (4, 40000)$$, 'add_date: p_seats seats, price tiers split evenly front to back');
+SELECT throws_ok(format('SELECT admin.add_date(%s, now() + interval ''40 days'', 0)', :c), 'T400A', NULL, 'add_date: 0 seats is refused');
+SELECT throws_ok(format('SELECT admin.add_date(%s, now() + interval ''40 days'', 10001)', :c), 'T400A', NULL, 'add_date: 10001 seats is refused');
+SELECT throws_ok(format('SELECT admin.add_date(%s, now() + interval ''40 days'', 10, ''{}'')', :c), 'T400A', NULL, 'add_date: no price is refused');
+SELECT throws_ok(format('SELECT admin.add_date(%s, now() + interval ''7 days'')', :c), '23505', NULL,
+  'add_date: a second performance on the same day is refused');
+SELECT throws_ok($$SELECT admin.create_concert('x', 'y', ARRAY[now() + interval '7 days'], p_hold_minutes => 0)$$, '23514', NULL,
+  'create_concert: hold_minutes must be 1..60');
+SELECT throws_ok($$SELECT admin.create_concert('x', 'y', ARRAY[now() + interval '7 days'], p_max_seats_per_user => 5)$$, '23514', NULL,
+  'create_concert: max_seats_per_user must be 1..4');
+SELECT throws_ok($$SELECT admin.create_concert('', 'y', ARRAY[now() + interval '7 days'])$$, '23514', NULL,
+  'create_concert: a title is required');
+SELECT lives_ok(format('SELECT admin.set_queue(%s, p_active_minutes => 3, p_idle_seconds => 60)', :c), 'set_queue: turn length and idle time');
+SELECT results_eq(format('SELECT max_active, active_minutes, idle_seconds FROM ticket.concerts WHERE id = %s', :c),
+  $$VALUES (100, 3, 60)$$, 'set_queue: NULL keeps a setting, the others change');
+SELECT throws_ok(format('SELECT admin.set_queue(%s, p_idle_seconds => 10)', :c), '23514', NULL, 'set_queue: idle_seconds below 30 is refused');
+
+-- seed_demo
+UPDATE ticket.concerts SET title = title || ' (older)' WHERE title = 'Seoul Winter Night 2026';
+SELECT admin.seed_demo() AS demo \gset
+SELECT is(admin.seed_demo(), :demo::bigint, 'seed_demo: a second call returns the same concert (idempotent)');
+SELECT is((SELECT count(*) FROM ticket.concerts WHERE title = 'Seoul Winter Night 2026'), 1::bigint, 'seed_demo: one demo concert');
+SELECT results_eq(format($$SELECT count(DISTINCT d.id), count(*), count(*) FILTER (WHERE d.starts_at > now()) / 50
+                           FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id WHERE d.concert_id = %s$$, :demo),
+  $$VALUES (4::bigint, 200::bigint, 4::bigint)$$, 'seed_demo: 4 future dates x 50 seats');
+SELECT results_eq(format($$SELECT (starts_at AT TIME ZONE 'Asia/Seoul')::time, on_date - lag(on_date) OVER (ORDER BY on_date)
+                           FROM ticket.concert_dates WHERE concert_id = %s ORDER BY on_date$$, :demo),
+  $$VALUES ('19:30'::time, NULL::int), ('19:30', 7), ('19:30', 7), ('19:30', 7)$$, 'seed_demo: 19:30 in Seoul, a week apart');
+SELECT results_eq(format($$SELECT DISTINCT s.price FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+                           WHERE d.concert_id = %s ORDER BY 1 DESC$$, :demo),
+  $$VALUES (150000::bigint), (110000), (80000)$$, 'seed_demo: tiers of 150,000 / 110,000 / 80,000 won');
+
+-- admin.tick: holds, idle waiters, admissions, old keys, error counts
+SELECT admin.create_concert('Tick test', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 10,
+                            p_max_seats_per_user => 2, p_max_active => 1) AS k \gset
+SELECT pg_temp.new_user('tick-1') AS k1, pg_temp.new_user('tick-2') AS k2, pg_temp.new_user('tick-3') AS k3 \gset
+SELECT pg_temp.join_queue(:'k1', :k) AS t1 \gset
+SELECT pg_temp.join_queue(:'k2', :k) AS t2 \gset
+SELECT pg_temp.join_queue(:'k3', :k) AS t3 \gset
+SELECT pg_temp.hold(:'k1', :'t1', :k, '{1,2}') AS rk \gset
+SELECT pg_temp.hold_runs_out(:rk);
+SELECT pg_temp.turn_runs_out(:'t1');
+SELECT pg_temp.goes_idle(:'t2');
+INSERT INTO ticket.idempotency_keys (user_id, key, request, status, body, created_at) VALUES
+  (pg_temp.user_id(:'k1'), 'old', 'charge 1', 200, '{}', now() - interval '49 hours'),
+  (pg_temp.user_id(:'k1'), 'recent', 'charge 1', 200, '{}', now() - interval '47 hours');
+SELECT coalesce((SELECT n FROM ticket.error_counts WHERE code = 'TEST_TICK_CODE'), 0) AS n0 \gset
+SELECT (api.note_error('TEST_TICK_CODE')).status AS ok \gset
+SELECT (api.note_error('TEST_TICK_CODE')).status AS ok \gset
+SELECT * FROM admin.tick() \gset tick_
+SELECT is(:tick_holds_expired, 1, 'admin.tick: holds_expired counts the one expired hold (of two seats)');
+SELECT results_eq(format('SELECT status, ended_at = expires_at FROM ticket.reservations WHERE id = %s', :rk),
+  $$VALUES ('EXPIRED', true)$$, 'admin.tick: the expired hold is EXPIRED, ended at its expiry');
+SELECT is((SELECT count(*) FROM ticket.seats WHERE reservation_id = :rk OR (reservation_id IS NULL AND held_until IS NOT NULL)),
+  0::bigint, 'admin.tick: its seats are freed (no reservation, no held_until)');
+SELECT is(:tick_waiting_dropped, 1, 'admin.tick: drops the waiter not polled for idle_seconds');
+SELECT is(pg_temp.row_status(:'t2'), 'EXPIRED', 'admin.tick: the idle waiter is EXPIRED');
+SELECT is(:tick_admitted, 1, 'admin.tick: admits the next in line into the run-out turn''s slot');
+SELECT results_eq(format('SELECT pg_temp.row_status(t) FROM unnest(ARRAY[%L, %L]) WITH ORDINALITY x(t, i) ORDER BY i', :'t1', :'t3'),
+  $$VALUES ('EXPIRED'), ('ACTIVE')$$, 'admin.tick: the run-out turn is EXPIRED, the fresh waiter ACTIVE');
+SELECT is(:tick_sold_out, 0, 'admin.tick: no queue sold out');
+SELECT is(:tick_keys_purged, 1, 'admin.tick: purges idempotency keys older than 48 hours');
+SELECT is((SELECT array_agg(key ORDER BY key) FROM ticket.idempotency_keys WHERE user_id = pg_temp.user_id(:'k1')), ARRAY['recent'],
+  'admin.tick: keeps keys younger than that (kept at least 24 hours)');
+SELECT is((SELECT n FROM ticket.error_counts WHERE code = 'TEST_TICK_CODE'), :n0 + 2::bigint,
+  'admin.tick: folds the error log into error_counts');
+SELECT is((SELECT count(*) FROM ticket.request_errors), 0::bigint, 'admin.tick: ... and empties the log');
+SELECT results_eq('SELECT holds_expired, waiting_dropped, sold_out, admitted, keys_purged FROM admin.tick()',
+  $$VALUES (0, 0, 0, 0, 0)$$, 'admin.tick: a second run finds nothing to do');
+
+-- A scripted sale: some pay, some cancel, some let the hold run out
+SELECT admin.create_concert('Sale test', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 10, p_max_seats_per_user => 2) AS s \gset
+SELECT pg_temp.new_user('sale-1') AS u1, pg_temp.new_user('sale-2') AS u2, pg_temp.new_user('sale-3') AS u3,
+       pg_temp.new_user('sale-4') AS u4, pg_temp.new_user('sale-5') AS u5, pg_temp.new_user('sale-6') AS u6 \gset
+SELECT count(*) AS ok FROM (SELECT api.charge_wallet(k, 1000000, NULL) FROM unnest(ARRAY[:'u1', :'u2', :'u3', :'u4', :'u5', :'u6']) k) x \gset
+SELECT pg_temp.join_queue(:'u1', :s) AS s1, pg_temp.join_queue(:'u2', :s) AS s2, pg_temp.join_queue(:'u3', :s) AS s3,
+       pg_temp.join_queue(:'u4', :s) AS s4, pg_temp.join_queue(:'u5', :s) AS s5, pg_temp.join_queue(:'u6', :s) AS s6 \gset
+SELECT pg_temp.hold(:'u1', :'s1', :s, '{1,2}') AS r1, pg_temp.hold(:'u2', :'s2', :s, '{3}') AS r2,
+       pg_temp.hold(:'u3', :'s3', :s, '{4}') AS r3, pg_temp.hold(:'u4', :'s4', :s, '{5,6}') AS r4,
+       pg_temp.hold(:'u5', :'s5', :s, '{7}') AS r5 \gset
+SELECT (api.pay_reservation(:'u1', :'s1', :r1, NULL)).status AS ok \gset
+SELECT (api.pay_reservation(:'u2', :'s2', :r2, 'sale-2')).status AS ok \gset
+SELECT (api.cancel_reservation(:'u3', :'s3', :r3)).status AS ok \gset
+SELECT pg_temp.hold_runs_out(:r4);
+SELECT pg_temp.hold_runs_out(:r5);
+SELECT pg_temp.hold(:'u6', :'s6', :s, '{7}') AS r6 \gset
+SELECT (api.pay_reservation(:'u6', :'s6', :r6, NULL)).status AS ok \gset
+SELECT pg_temp.hold(:'u3', :'s3', :s, '{4}') AS r3b \gset
+SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint,
+  'check_invariants: no violation after a scripted sale (paid, cancelled, expired and re-held), before the tick');
+SELECT results_eq(format('SELECT seats, sold, held, available, revenue FROM admin.sales_report(%s)', :s),
+  $$VALUES (10::bigint, 4::bigint, 1::bigint, 5::bigint, 560000::bigint)$$,
+  'sales_report: 10 seats, 4 sold, 1 held, 5 available, revenue 3 x 150,000 + 110,000');
+SELECT is((SELECT holds_expired FROM admin.tick()), 2, 'admin.tick: the two run-out holds of the sale are expired');
+SELECT results_eq(format('SELECT id, status FROM ticket.reservations WHERE concert_id = %s ORDER BY id', :s),
+  format($$VALUES (%s::bigint, 'CONFIRMED'), (%s, 'CONFIRMED'), (%s, 'CANCELLED'), (%s, 'EXPIRED'), (%s, 'EXPIRED'), (%s, 'CONFIRMED'), (%s, 'HELD')$$,
+         :r1, :r2, :r3, :r4, :r5, :r6, :r3b),
+  'admin.tick: the sale''s reservations end CONFIRMED, CANCELLED, EXPIRED or stay HELD');
+SELECT results_eq(format($$SELECT s.seat_no, s.sold, s.reservation_id FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+                           WHERE d.concert_id = %s AND s.seat_no = 7$$, :s),
+  format($$VALUES (7, true, %s::bigint)$$, :r6), 'admin.tick: expiring a hold leaves a seat re-sold to another alone');
+SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint, 'check_invariants: no violation after the tick');
+SELECT results_eq(format('SELECT seats, sold, held, available, revenue FROM admin.sales_report(%s)', :s),
+  $$VALUES (10::bigint, 4::bigint, 1::bigint, 5::bigint, 560000::bigint)$$, 'sales_report: the same after the tick');
+SELECT results_eq(format('SELECT on_date, seats, sold FROM admin.sales_report(%s)', :c),
+  $$SELECT on_date, count(*), 0::bigint FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id
+    WHERE d.concert_id = $$ || :c || $$ GROUP BY on_date ORDER BY on_date$$,
+  'sales_report: one row per date, ascending');
+SELECT results_eq('SELECT difference, charged - ' || :charged0 || ', paid - ' || :paid0 || ' FROM admin.books()',
+  $$VALUES (0::bigint, 6000000::bigint, 560000::bigint)$$,
+  'admin.books: charged - paid = balances (difference 0); this file charged 6,000,000 and sold 560,000');
+
+-- Broken on purpose, one invariant at a time
+UPDATE ticket.wallets SET balance = balance + 1 WHERE user_id = pg_temp.user_id(:'u4');
+SELECT results_eq('SELECT invariant, split_part(detail, '':'', 1) FROM admin.check_invariants()',
+  format($$VALUES ('balance equals ledger sum and is >= 0', 'user %s')$$, pg_temp.user_id(:'u4')),
+  'check_invariants: a balance changed without a ledger row is one ''balance equals ledger sum'' row naming the user');
+SELECT is((SELECT difference FROM admin.books()), -1::bigint, 'admin.books: ... and the books are 1 won off');
+SELECT is(admin.record_invariants(), 1, 'record_invariants: stores and counts the one violation');
+SELECT results_eq(format('SELECT invariant, checked_at FROM admin.violations() WHERE detail LIKE %L', format('user %s:%%', pg_temp.user_id(:'u4'))),
+  $$VALUES ('balance equals ledger sum and is >= 0', now())$$, 'admin.violations: lists the recorded violation');
+UPDATE ticket.wallets SET balance = balance - 1 WHERE user_id = pg_temp.user_id(:'u4');
+UPDATE ticket.seats SET sold = true, reservation_id = :r4
+WHERE seat_no = 8 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r4);
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['sold seat has one confirmed, paid reservation'],
+  'check_invariants: a seat marked sold without a payment is a ''sold seat'' row');
+UPDATE ticket.seats SET sold = false, reservation_id = NULL
+WHERE seat_no = 8 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r4);
+UPDATE ticket.payments SET amount = amount + 1 WHERE reservation_id = :r2;
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()),
+  ARRAY['confirmed reservation has its seats sold and one payment of its amount'],
+  'check_invariants: a payment not of the reservation''s amount is a ''confirmed reservation'' row');
+UPDATE ticket.payments SET amount = amount - 1 WHERE reservation_id = :r2;
+UPDATE ticket.seats SET reservation_id = :r3, held_until = now() + interval '1 minute'
+WHERE seat_no = 9 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r3);
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['held seat belongs to a live hold'],
+  'check_invariants: a seat held for a cancelled reservation is a ''held seat'' row');
+UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL
+WHERE seat_no = 9 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r3);
+UPDATE ticket.queues SET admitted = admitted - 1 WHERE concert_id = :s;
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['queue counters match the tokens'],
+  'check_invariants: a queue counter off by one is a ''queue counters'' row');
+UPDATE ticket.queues SET admitted = admitted + 1 WHERE concert_id = :s;
+-- Turns admitted after the last settings change (moved back: now() is fixed in this transaction).
+UPDATE ticket.concerts SET max_active = 1, queue_changed_at = now() - interval '1 minute' WHERE id = :s;
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['active tokens <= max_active'],
+  'check_invariants: more active turns than max_active, admitted under that limit, is an ''active tokens'' row');
+UPDATE ticket.concerts SET max_active = 100 WHERE id = :s;
+SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint, 'check_invariants: healthy again once each break is undone');
+SELECT is(admin.record_invariants(), 0, 'record_invariants: 0 when healthy');
+SELECT is(admin.set_queue(:s, p_max_active => 1), 0, 'set_queue: an operator lowers max_active below the turns under way ...');
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL,
+  '... which is no invariant violation: nobody was admitted beyond max_active');
+
+-- pg_cron
+SELECT is((SELECT string_agg(format('%s | %s | %s | %s', jobname, schedule, command, database), E'\n' ORDER BY jobname)
+           FROM cron.job WHERE jobname LIKE 'ticket-%') COLLATE "default",
+  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-tick | * * * * * | SELECT admin.tick() | %1$s',
+         current_database()),
+  'pg_cron: ticket-tick and ticket-invariants run every minute in this database');
+SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: both jobs are active');
+
+SELECT * FROM finish();
+ROLLBACK;

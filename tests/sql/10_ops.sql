@@ -1,0 +1,83 @@
+-- Operations endpoints and the concert list (API.md "Operations", GET /api/concerts).
+BEGIN;
+SELECT plan(22);
+
+CREATE FUNCTION pg_temp.metric(p_line_start text) RETURNS bigint LANGUAGE sql AS $$
+  SELECT split_part(l, ' ', 2)::bigint
+  FROM regexp_split_to_table((api.metrics()).body #>> '{}', E'\n') l
+  WHERE split_part(l, ' ', 1) = p_line_start
+$$;
+
+-- health
+SELECT results_eq('SELECT status, body::jsonb, retry_after FROM api.health()',
+  $$VALUES (200, '{"status": "ok", "database": "ok"}'::jsonb, NULL::int)$$, 'health: 200 {"status": "ok", "database": "ok"}');
+
+-- list_concerts
+SELECT admin.create_concert('Ops test', 'Ops Hall', ARRAY[now() + interval '7 days'], p_seats => 5, p_hold_minutes => 7,
+                            p_max_seats_per_user => 3, p_max_active => 1) AS c \gset
+SELECT on_date AS d FROM ticket.concert_dates WHERE concert_id = :c \gset
+SELECT (api.create_user('ops-a')).body->>'api_key' AS ka, (api.create_user('ops-b')).body->>'api_key' AS kb \gset
+SELECT (api.issue_token(:'ka', :c)).body->>'token' AS ta \gset
+SELECT (api.issue_token(:'kb', :c)).body->>'token' AS tb \gset
+SELECT is((api.list_concerts()).status, 200, 'list_concerts: 200');
+SELECT is(
+  (SELECT x::jsonb FROM json_array_elements((api.list_concerts()).body->'concerts') x WHERE (x->>'id')::bigint = :c),
+  jsonb_build_object('id', :c, 'title', 'Ops test', 'venue', 'Ops Hall', 'hold_minutes', 7, 'max_seats_per_user', 3,
+                     'queue', jsonb_build_object('waiting', 1, 'active', 1, 'max_active', 1)),
+  'list_concerts: id, title, venue, hold_minutes, max_seats_per_user and the queue figures');
+SELECT is((SELECT array_agg((x->>'id')::bigint) = array_agg((x->>'id')::bigint ORDER BY (x->>'id')::bigint)
+           FROM json_array_elements((api.list_concerts()).body->'concerts') x), true, 'list_concerts: ordered by id');
+
+-- metrics
+SELECT status AS s, json_typeof(body) AS t FROM api.metrics() \gset
+SELECT is(:s, 200, 'metrics: 200');
+SELECT is(:'t'::text, 'string', 'metrics: the body is one JSON string (Prometheus text)');
+SELECT is(
+  (SELECT array_agg(l ORDER BY l) FROM regexp_split_to_table((api.metrics()).body #>> '{}', E'\n') l
+   WHERE l <> '' AND l !~ '^# (HELP|TYPE) [a-z_]+ ' AND l !~ '^[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? [0-9]+$'),
+  NULL, 'metrics: every line is a HELP/TYPE comment or a sample "name{labels} value"');
+SELECT is(
+  (SELECT array_agg(DISTINCT m ORDER BY m) FROM regexp_split_to_table((api.metrics()).body #>> '{}', E'\n') l,
+        substring(l FROM '^# TYPE ([a-z_]+)') m
+   WHERE l LIKE '# TYPE %'),
+  ARRAY['ticket_holds_expired_total', 'ticket_payments_total', 'ticket_payments_won_total', 'ticket_queue_active',
+        'ticket_queue_waiting', 'ticket_request_errors_total', 'ticket_seats'],
+  'metrics: queue waiting/active, seats by status, holds expired, payments, request errors');
+SELECT is(pg_temp.metric(format('ticket_queue_waiting{concert_id="%s"}', :c)), 1::bigint, 'metrics: waiting tokens per concert');
+SELECT is(pg_temp.metric(format('ticket_queue_active{concert_id="%s"}', :c)), 1::bigint, 'metrics: active tokens per concert');
+SELECT is(pg_temp.metric(format('ticket_seats{concert_id="%s",status="AVAILABLE"}', :c)), 5::bigint, 'metrics: seats by status per concert');
+SELECT pg_temp.metric('ticket_payments_total') AS p0, pg_temp.metric('ticket_payments_won_total') AS w0,
+       pg_temp.metric('ticket_holds_expired_total') AS e0 \gset
+SELECT (api.charge_wallet(:'ka', 1000000, NULL)).status AS ok \gset
+SELECT (api.hold_seat(:'ka', :'ta', :c, :'d', '{1,2}')).body->>'reservation_id' AS r \gset
+SELECT results_eq(
+  format($$SELECT pg_temp.metric('ticket_seats{concert_id="%s",status="' || st || '"}') FROM unnest(ARRAY['AVAILABLE', 'HELD']) st$$, :c),
+  $$VALUES (3::bigint), (2::bigint)$$, 'metrics: held seats move from AVAILABLE to HELD');
+SELECT (api.pay_reservation(:'ka', :'ta', :r, NULL)).status AS ok \gset
+SELECT is(pg_temp.metric(format('ticket_seats{concert_id="%s",status="SOLD"}', :c)), 2::bigint, 'metrics: paid seats are SOLD');
+SELECT is(pg_temp.metric('ticket_payments_total'), :p0 + 1::bigint, 'metrics: ticket_payments_total counts the payment');
+SELECT is(pg_temp.metric('ticket_payments_won_total'), :w0 + 300000::bigint, 'metrics: ticket_payments_won_total adds its won');
+SELECT is(pg_temp.metric(format('ticket_queue_active{concert_id="%s"}', :c)), 1::bigint, 'metrics: the next in line is active');
+SELECT (api.hold_seat(:'kb', :'tb', :c, :'d', '{3}')).body->>'reservation_id' AS rb \gset
+UPDATE ticket.reservations SET expires_at = now() - interval '1 second' WHERE id = :rb;
+UPDATE ticket.seats SET held_until = now() - interval '1 second' WHERE reservation_id = :rb;
+SELECT is(pg_temp.metric('ticket_holds_expired_total'), :e0 + 1::bigint, 'metrics: a hold past its expiry counts as expired before the tick');
+
+-- note_error
+SELECT coalesce(pg_temp.metric('ticket_request_errors_total{code="TEST_OPS_CODE"}'), 0) AS n0 \gset
+SELECT is(api.note_error('TEST_OPS_CODE')::text, '(204,,)', 'note_error: 204 with no body');
+SELECT is(pg_temp.metric('ticket_request_errors_total{code="TEST_OPS_CODE"}'), :n0 + 1::bigint,
+  'note_error: the error is counted in metrics at once (before the tick folds it)');
+SELECT (api.note_error('TEST_OPS_CODE')).status AS ok \gset
+SELECT (admin.tick()).keys_purged AS purged \gset
+SELECT (api.note_error('TEST_OPS_CODE')).status AS ok \gset
+SELECT is(pg_temp.metric('ticket_request_errors_total{code="TEST_OPS_CODE"}'), :n0 + 3::bigint,
+  'note_error: folded and unfolded counts add up');
+SELECT count(*) AS before FROM ticket.request_errors \gset
+SELECT is((SELECT count(*) FROM (SELECT api.note_error(c) FROM unnest(ARRAY['lower', 'X"} 1' || E'\nfake 2', '', NULL, repeat('A', 65)]) c) x),
+  5::bigint, 'note_error: answers 204 to anything ...');
+SELECT is((SELECT count(*) FROM ticket.request_errors), :before::bigint,
+  'note_error: ... but records only UPPER_SNAKE codes of 1..64 characters (nothing can break the metrics text)');
+
+SELECT * FROM finish();
+ROLLBACK;
