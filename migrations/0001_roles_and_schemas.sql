@@ -10,6 +10,10 @@ BEGIN
   END IF;
 END
 $$;
+-- An overloaded database answers 503 quickly instead of letting requests pile up;
+-- set on the role so it holds through pgbouncer's transaction pooling too.
+ALTER ROLE ticket_web SET statement_timeout = '5s';
+ALTER ROLE ticket_web SET lock_timeout = '3s';
 COMMENT ON ROLE ticket_web IS 'What the HTTP programs log in as: EXECUTE on api.* and nothing else.';
 COMMENT ON ROLE ticket_dba IS 'Operators: EXECUTE on admin.*; grant it to a DBA''s login role.';
 

@@ -133,7 +133,6 @@ CREATE TABLE ticket.reservation_seats (
   CONSTRAINT one_claim_per_seat EXCLUDE USING gist (seat_id WITH =, claim WITH &&)
 );
 COMMENT ON TABLE ticket.reservation_seats IS 'Which seats a reservation claims and for which period; overlapping claims on a seat are rejected.';
-CREATE INDEX reservation_seats_seat ON ticket.reservation_seats (seat_id);
 
 CREATE TABLE ticket.ledger (
   id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
