@@ -30,15 +30,22 @@ PSQL  := $(PGBIN)/psql
 PGPORT      ?= 55432
 TEST_PGPORT ?= 55433
 
-# HTTP side of `make run` (lighttpd): MODE=fastcgi or MODE=cgi.
+# HTTP side of `make run` (lighttpd): MODE=fastcgi or MODE=cgi; in CGI
+# mode pgbouncer pools the per-request connections (socket in $(VAR)/run).
 MODE ?= fastcgi
 PORT ?= 8080
+BOUNCER_PORT ?= 6432
 
 # `make install`
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
+# SANITIZE=1 builds (and serves, and tests) everything with ASan and UBSan.
+ifeq ($(SANITIZE),1)
+BUILD := $(CURDIR)/build-san
+else
 BUILD := $(CURDIR)/build
+endif
 
 # Who runs the servers: `ticket` when invoked as root, else the caller.
 ifeq ($(shell id -u),0)
@@ -101,7 +108,7 @@ check_local_db = $(if $(filter command line,$(origin DBURL)),:,[ -S '$(VAR)/run/
 # Recursive calls reuse this call's VAR instead of probing again.
 SUBMAKE := $(MAKE) --no-print-directory VAR='$(VAR)'
 
-.PHONY: help deps build db migrate run stop clean psql dburl var test install \
+.PHONY: help deps build db migrate run serve stop clean psql dburl var test install \
 	user var-dir cluster-up cluster-down
 
 # ---------------------------------------------------------------- targets
@@ -139,7 +146,7 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y "$${missing[@]}"
 
 build:
-	@$(MAKE) -C cgi-bin BUILD='$(BUILD)'
+	@$(MAKE) -s -C cgi-bin BUILD='$(BUILD)' SANBUILD='$(BUILD)' all unit
 
 db: deps cluster-up
 	@$(MIGRATE) '$(LOCAL_DBURL)'
@@ -164,7 +171,7 @@ run:
 	pids=()   # foreground services, stopped on exit
 	stop_all() {
 	  trap '' INT TERM HUP
-	  [ $${#pids[@]} -eq 0 ] || kill -TERM "$${pids[@]}" 2>/dev/null || true
+	  for p in "$${pids[@]}"; do kill -TERM -- "-$$p" 2>/dev/null || kill -TERM "$$p" 2>/dev/null || true; done
 	  wait || true
 	  $(SUBMAKE) cluster-down 9>&- || true
 	  rm -f '$(VAR)/run.pid'
@@ -174,17 +181,17 @@ run:
 	trap 'exit 0' INT TERM HUP
 	$(SUBMAKE) deps build db 9>&-
 	$(PSQL_Q) -d '$(LOCAL_DBURL)' -c 'SELECT admin.seed_demo()' >/dev/null
-	# ---- services ---------------------------------------------------------
-	# Start each one in the foreground (no daemon mode: lighttpd -D,
-	# pgbouncer without -d) as a background job of this script, prefixed with
-	# the RUN_AS variable, with 9>&-, and add its pid to pids; stop_all ends
-	# them, and the script ends when any of them dies.  MODE=cgi: pgbouncer,
-	# then lighttpd; MODE=fastcgi: lighttpd.  Write their configs and logs
-	# under VAR.  The placeholder below keeps the script waiting until then.
-	sleep infinity 9>&- & pids+=($$!)
-	# ---- end of services --------------------------------------------------
+	# The web side in a session of its own, so stop_all can end it as a group.
+	setsid $(SUBMAKE) serve 9>&- & pids+=($$!)
+	for _ in $$(seq 100); do
+	  curl -sf -o /dev/null 'http://127.0.0.1:$(PORT)/api/health' && break
+	  kill -0 "$${pids[-1]}" 2>/dev/null || exit 1
+	  sleep 0.1
+	done
 	cat <<-EOF
 	
+	open:      http://127.0.0.1:$(PORT)/   ($(MODE) mode)
+	try:       curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"alice"}' http://127.0.0.1:$(PORT)/api/users
 	database:  $(LOCAL_DBURL)
 	psql:      make psql   (or: $(PSQL) '$(LOCAL_DBURL)')
 	logs:      $(VAR)/log/
@@ -194,6 +201,48 @@ run:
 	status=0
 	wait -n "$${pids[@]}" || status=$$?
 	echo "make run: a service exited (status $$status)" >&2
+	exit 1
+
+# lighttpd (and pgbouncer in CGI mode) in the foreground against the
+# database in $(VAR), until a signal.  The programs and pages are copied
+# into $(VAR)/www first: the run user may not reach this tree (see VAR).
+serve: var-dir
+	@www='$(VAR)/www'
+	rm -rf "$$www"
+	mkdir -p "$$www/build"
+	cp -R htdocs "$$www/htdocs"
+	cp -R '$(BUILD)/cgi-bin' "$$www/build/cgi-bin"
+	chmod -R a+rX "$$www"
+	pids=()
+	trap 'trap "" TERM; kill -TERM "$${pids[@]}" 2>/dev/null; wait' EXIT
+	trap 'exit 0' INT TERM HUP
+	dburl='host=$(VAR)/run port=$(PGPORT) dbname=ticket user=ticket_web'
+	if [ '$(MODE)' = cgi ]; then
+	  # Transaction pooling: a CGI process holds a server connection only
+	  # for its one call, and the role pins who it is.
+	  cat >'$(VAR)/pgbouncer.ini' <<-EOF
+	[databases]
+	ticket = $$dburl
+	[pgbouncer]
+	listen_addr =
+	listen_port = $(BOUNCER_PORT)
+	unix_socket_dir = $(VAR)/run
+	auth_type = any
+	pool_mode = transaction
+	max_client_conn = 2000
+	default_pool_size = 20
+	logfile = $(VAR)/log/pgbouncer.log
+	EOF
+	  $(RUN_AS) /usr/sbin/pgbouncer -q '$(VAR)/pgbouncer.ini' & pids+=($$!)
+	  dburl='host=$(VAR)/run port=$(BOUNCER_PORT) dbname=ticket user=ticket_web'
+	  for _ in $$(seq 50); do [ -S '$(VAR)/run/.s.PGSQL.$(BOUNCER_PORT)' ] && break; sleep 0.1; done
+	fi
+	TICKET_MODE='$(MODE)' TICKET_PORT='$(PORT)' TICKET_VAR='$(VAR)' \
+	TICKET_DOCROOT="$$www/htdocs" TICKET_BUILD="$$www/build" TICKET_DBURL="$$dburl" \
+	TICKET_USER='$(or $(RUN_USER),$(shell id -un))' \
+	  /usr/sbin/lighttpd -D -f '$(CURDIR)/lighttpd.conf' & pids+=($$!)
+	wait -n || true
+	echo "make serve: a service exited" >&2
 	exit 1
 
 stop:
@@ -207,7 +256,7 @@ stop:
 
 clean: stop
 	@$(SUBMAKE) VAR='$(TEST_VAR)' PGPORT=$(TEST_PGPORT) cluster-down
-	rm -rf -- '$(VAR)' '$(BUILD)'
+	rm -rf -- '$(VAR)' '$(CURDIR)/build' '$(CURDIR)/build-san'
 
 psql:
 	@$(check_local_db)

@@ -1,0 +1,188 @@
+/*
+ * route.c: which URL and method call which api.* function.  Reading the
+ * three tables below tells the whole HTTP interface; docs/api.md is the
+ * same in prose.
+ */
+#include <string.h>
+
+#include "ticket.h"
+
+/* "{field}" segments are bound to the field of that name (valid.c). */
+const char *const tk_paths[TK_PATH__MAX] = {
+	[TK_PATH_USERS]               = "/api/users",
+	[TK_PATH_WALLET]              = "/api/wallet",
+	[TK_PATH_WALLET_CHARGE]       = "/api/wallet/charge",
+	[TK_PATH_WALLET_TRANSACTIONS] = "/api/wallet/transactions",
+	[TK_PATH_CONCERTS]            = "/api/concerts",
+	[TK_PATH_CONCERT_QUEUE]       = "/api/concerts/{concert_id}/queue",
+	[TK_PATH_QUEUE]               = "/api/queue",
+	[TK_PATH_CONCERT_DATES]       = "/api/concerts/{concert_id}/dates",
+	[TK_PATH_CONCERT_SEATS]       = "/api/concerts/{concert_id}/dates/{date}/seats",
+	[TK_PATH_RESERVATIONS]        = "/api/reservations",
+	[TK_PATH_RESERVATION]         = "/api/reservations/{reservation_id}",
+	[TK_PATH_RESERVATION_PAYMENT] = "/api/reservations/{reservation_id}/payment",
+	[TK_PATH_HEALTH]              = "/api/health",
+	[TK_PATH_METRICS]             = "/api/metrics",
+};
+
+/* Functions of schema api (docs/sql-api.md); every parameter is text. */
+const struct tk_stmtdef tk_stmts[TK_STMT__MAX] = {
+	/*                                function              parameters */
+	[TK_STMT_CREATE_USER]        = { "create_user",        1 },	/* name */
+	[TK_STMT_GET_WALLET]         = { "get_wallet",         1 },	/* key */
+	[TK_STMT_CHARGE_WALLET]      = { "charge_wallet",      3 },	/* key, amount, idempotency key */
+	[TK_STMT_LIST_TRANSACTIONS]  = { "list_transactions",  3 },	/* key, limit, before */
+	[TK_STMT_LIST_CONCERTS]      = { "list_concerts",      0 },
+	[TK_STMT_ISSUE_TOKEN]        = { "issue_token",        2 },	/* key, concert */
+	[TK_STMT_QUEUE_STATUS]       = { "queue_status",       1 },	/* token */
+	[TK_STMT_LEAVE_QUEUE]        = { "leave_queue",        1 },	/* token */
+	[TK_STMT_AVAILABLE_DATES]    = { "available_dates",    3 },	/* key, token, concert */
+	[TK_STMT_SEAT_MAP]           = { "seat_map",           4 },	/* key, token, concert, date */
+	[TK_STMT_HOLD_SEAT]          = { "hold_seat",          5 },	/* key, token, concert, date, seats */
+	[TK_STMT_GET_RESERVATION]    = { "get_reservation",    3 },	/* key, token, reservation */
+	[TK_STMT_CANCEL_RESERVATION] = { "cancel_reservation", 3 },	/* key, token, reservation */
+	[TK_STMT_PAY_RESERVATION]    = { "pay_reservation",    4 },	/* key, token, reservation, idempotency key */
+	[TK_STMT_HEALTH]             = { "health",             0 },
+	[TK_STMT_METRICS]            = { "metrics",            0 },
+	[TK_STMT_NOTE_ERROR]         = { "note_error",         1 },	/* code */
+};
+
+const struct tk_routedef tk_routes[TK_ROUTE__MAX] = {
+	/*                                method     path                          statement                   reads */
+	[TK_ROUTE_CREATE_USER]        = { TK_POST,   TK_PATH_USERS,                TK_STMT_CREATE_USER,        TK_BODY },
+	[TK_ROUTE_GET_WALLET]         = { TK_GET,    TK_PATH_WALLET,               TK_STMT_GET_WALLET,         TK_KEY },
+	[TK_ROUTE_CHARGE_WALLET]      = { TK_POST,   TK_PATH_WALLET_CHARGE,        TK_STMT_CHARGE_WALLET,      TK_KEY | TK_IDEM | TK_BODY },
+	[TK_ROUTE_LIST_TRANSACTIONS]  = { TK_GET,    TK_PATH_WALLET_TRANSACTIONS,  TK_STMT_LIST_TRANSACTIONS,  TK_KEY },
+	[TK_ROUTE_LIST_CONCERTS]      = { TK_GET,    TK_PATH_CONCERTS,             TK_STMT_LIST_CONCERTS,      0 },
+	[TK_ROUTE_ISSUE_TOKEN]        = { TK_POST,   TK_PATH_CONCERT_QUEUE,        TK_STMT_ISSUE_TOKEN,        TK_KEY | TK_BODY_OPT },
+	[TK_ROUTE_QUEUE_STATUS]       = { TK_GET,    TK_PATH_QUEUE,                TK_STMT_QUEUE_STATUS,       TK_TOKEN },
+	[TK_ROUTE_LEAVE_QUEUE]        = { TK_DELETE, TK_PATH_QUEUE,                TK_STMT_LEAVE_QUEUE,        TK_TOKEN },
+	[TK_ROUTE_AVAILABLE_DATES]    = { TK_GET,    TK_PATH_CONCERT_DATES,        TK_STMT_AVAILABLE_DATES,    TK_KEY | TK_TOKEN },
+	[TK_ROUTE_SEAT_MAP]           = { TK_GET,    TK_PATH_CONCERT_SEATS,        TK_STMT_SEAT_MAP,           TK_KEY | TK_TOKEN },
+	[TK_ROUTE_HOLD_SEAT]          = { TK_POST,   TK_PATH_RESERVATIONS,         TK_STMT_HOLD_SEAT,          TK_KEY | TK_TOKEN | TK_BODY },
+	[TK_ROUTE_GET_RESERVATION]    = { TK_GET,    TK_PATH_RESERVATION,          TK_STMT_GET_RESERVATION,    TK_KEY | TK_TOKEN },
+	[TK_ROUTE_CANCEL_RESERVATION] = { TK_DELETE, TK_PATH_RESERVATION,          TK_STMT_CANCEL_RESERVATION, TK_KEY | TK_TOKEN },
+	[TK_ROUTE_PAY_RESERVATION]    = { TK_POST,   TK_PATH_RESERVATION_PAYMENT,  TK_STMT_PAY_RESERVATION,    TK_KEY | TK_TOKEN | TK_IDEM | TK_BODY_OPT },
+	[TK_ROUTE_HEALTH]             = { TK_GET,    TK_PATH_HEALTH,               TK_STMT_HEALTH,             0 },
+	[TK_ROUTE_METRICS]            = { TK_GET,    TK_PATH_METRICS,              TK_STMT_METRICS,            TK_TEXT },
+};
+
+enum tk_field
+tk_field_by_name(const char *name, size_t n)
+{
+	int	 i;
+
+	for (i = 0; i < TK_FIELD__MAX; i++)
+		if (strlen(tk_fields[i].name) == n &&
+		    memcmp(tk_fields[i].name, name, n) == 0)
+			return (enum tk_field)i;
+	return TK_FIELD__MAX;
+}
+
+/*
+ * Matches decoded segments against one pattern; binds "{field}" segments.
+ */
+static int
+match_path(const char *pattern, char segs[TK_SEG_MAX][TK_SEGLEN_MAX + 1],
+    int nsegs, struct tk_routing *out)
+{
+	const char	*p = pattern, *end;
+	size_t		 n;
+	int		 i = 0;
+
+	out->nvars = 0;
+	while (*p == '/') {
+		p++;
+		end = strchr(p, '/');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (i >= nsegs)
+			return 0;
+		if (n > 2 && p[0] == '{' && p[n - 1] == '}') {
+			out->fields[out->nvars] = tk_field_by_name(p + 1, n - 2);
+			memcpy(out->values[out->nvars], segs[i],
+			    sizeof(out->values[0]));
+			out->nvars++;
+		} else if (strlen(segs[i]) != n || memcmp(segs[i], p, n) != 0)
+			return 0;
+		i++;
+		p += n;
+	}
+	return i == nsegs;
+}
+
+void
+tk_route_find(enum tk_method method, const char *path, struct tk_routing *out)
+{
+	char		 segs[TK_SEG_MAX][TK_SEGLEN_MAX + 1];
+	char		 seg[3 * TK_SEGLEN_MAX + 1];
+	const char	*p, *end;
+	int		 nsegs = 0, i, p_id;
+	size_t		 n;
+	long		 dlen;
+
+	memset(out, 0, sizeof(*out));
+	out->match = TK_MATCH_NOT_FOUND;
+	out->path = TK_PATH__MAX;
+	out->route = TK_ROUTE__MAX;
+
+	/* "/a/b/c": no empty segment, none too long, not too many. */
+	if (path == NULL || path[0] != '/')
+		return;
+	for (p = path; *p == '/'; p = end) {
+		p++;
+		end = strchr(p, '/');
+		if (end == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (n == 0 || nsegs == TK_SEG_MAX || n > 3 * TK_SEGLEN_MAX)
+			return;
+		if ((dlen = tk_pct_decode(p, n, seg, sizeof(seg), 0)) < 0) {
+			out->match = TK_MATCH_BAD_ESCAPE;
+			return;
+		}
+		if (dlen > TK_SEGLEN_MAX)
+			return;
+		memcpy(segs[nsegs], seg, (size_t)dlen + 1);
+		nsegs++;
+	}
+
+	for (p_id = 0; p_id < TK_PATH__MAX; p_id++)
+		if (match_path(tk_paths[p_id], segs, nsegs, out))
+			break;
+	if (p_id == TK_PATH__MAX)
+		return;
+	out->path = (enum tk_path)p_id;
+	out->match = TK_MATCH_BAD_METHOD;
+	for (i = 0; i < TK_ROUTE__MAX; i++)
+		if (tk_routes[i].path == out->path &&
+		    tk_routes[i].method == method) {
+			out->route = (enum tk_route)i;
+			out->match = TK_MATCH_OK;
+			return;
+		}
+}
+
+/* The Allow header of a path: its methods in table order. */
+size_t
+tk_route_allow(enum tk_path path, char *buf, size_t size)
+{
+	size_t	 len = 0, n, sep;
+	int	 i;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+	for (i = 0; i < TK_ROUTE__MAX; i++) {
+		if (tk_routes[i].path != path)
+			continue;
+		n = strlen(tk_methods[tk_routes[i].method]);
+		sep = len > 0 ? 2 : 0;
+		if (len + sep + n + 1 > size)
+			break;
+		memcpy(buf + len, ", ", sep);
+		len += sep;
+		memcpy(buf + len, tk_methods[tk_routes[i].method], n + 1);
+		len += n;
+	}
+	return len;
+}
