@@ -19,7 +19,11 @@ SHELL := /bin/bash
 # Debian packages that `make deps` installs when one of them is missing.
 DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
 	libtap-parser-sourcehandler-pgtap-perl libpq-dev libjansson-dev check \
-	lighttpd libfcgi-dev pgbouncer pkg-config gcc make curl
+	lighttpd libfcgi-dev pgbouncer pkg-config gcc make curl wrk \
+	chromium fonts-nanum
+ifeq ($(SANITIZE),1)
+DEB_PACKAGES += clang libclang-rt-dev
+endif
 
 # Debian's /usr/bin/psql picks a version by itself; use 15's tools directly.
 PGBIN := /usr/lib/postgresql/15/bin
@@ -27,8 +31,9 @@ PSQL  := $(PGBIN)/psql
 
 # The embedded cluster listens on a unix socket only, in $(VAR)/run, so the
 # port just names the socket and cannot collide with another server.
-PGPORT      ?= 55432
-TEST_PGPORT ?= 55433
+PGPORT       ?= 55432
+TEST_PGPORT  ?= 55433
+BENCH_PGPORT ?= 55434
 
 # HTTP side of `make run` (lighttpd): MODE=fastcgi or MODE=cgi; in CGI
 # mode pgbouncer pools the per-request connections (socket in $(VAR)/run).
@@ -91,7 +96,6 @@ TEST_VAR := $(VAR)/test
 # libpq conninfo: $(call conninfo,VAR,PORT,DATABASE)
 conninfo = host=$(1)/run port=$(2) dbname=$(3) user=ticket_owner
 LOCAL_DBURL := $(call conninfo,$(VAR),$(PGPORT),ticket)
-TEST_DBURL  := $(call conninfo,$(TEST_VAR),$(TEST_PGPORT),ticket)
 # Only an explicit `make ... DBURL=...` points at another database: a DBURL
 # that happens to be in the environment must not.
 ifneq ($(origin DBURL),command line)
@@ -108,7 +112,8 @@ check_local_db = $(if $(filter command line,$(origin DBURL)),:,[ -S '$(VAR)/run/
 # Recursive calls reuse this call's VAR instead of probing again.
 SUBMAKE := $(MAKE) --no-print-directory VAR='$(VAR)'
 
-.PHONY: help deps build db migrate run serve stop clean psql dburl var test install \
+.PHONY: help deps build db migrate run serve stop clean psql dburl var test bench install \
+	with-fresh-db \
 	user var-dir cluster-up cluster-down
 
 # ---------------------------------------------------------------- targets
@@ -117,6 +122,7 @@ help:
 	@cat <<'EOF'
 	make run       install deps, build, migrate, load the demo, serve on :$(PORT)
 	make test      everything in a throwaway cluster, then every test suite
+	make bench     pgbench's ceiling beside HTTP in both modes (a few minutes)
 	make deps      install missing Debian packages (apt)
 	make build     build the programs into build/
 	make db        start the private database and migrate it
@@ -135,6 +141,8 @@ deps:
 	  status=$$(dpkg -s "$$p" 2>/dev/null | sed -n 's/^Status: //p')
 	  [ "$$status" = 'install ok installed' ] || missing+=("$$p")
 	done
+	# Node may come from elsewhere than Debian: only a missing `node` asks apt.
+	command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 	[ $${#missing[@]} -eq 0 ] && exit 0
 	if [ "$$(id -u)" != 0 ]; then
 	  echo "make deps: missing Debian packages: $${missing[*]}" >&2
@@ -256,6 +264,7 @@ stop:
 
 clean: stop
 	@$(SUBMAKE) VAR='$(TEST_VAR)' PGPORT=$(TEST_PGPORT) cluster-down
+	$(SUBMAKE) VAR='$(VAR)/bench' PGPORT=$(BENCH_PGPORT) cluster-down
 	rm -rf -- '$(VAR)' '$(CURDIR)/build' '$(CURDIR)/build-san'
 
 psql:
@@ -271,22 +280,33 @@ var:
 # Fresh cluster in $(TEST_VAR) on its own port; stopped however the run ends.
 # The last line printed is the harness's `N passed, N failed`.
 test: deps build
-	@$(SUBMAKE) var-dir
-	exec 8>>'$(VAR)/test.lock'
-	flock -n 8 || { echo "make test: another make test is running in this tree" >&2; exit 1; }
-	cluster() { $(SUBMAKE) VAR='$(TEST_VAR)' PGPORT=$(TEST_PGPORT) "$$@" 8>&-; }
+	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(TEST_VAR)' FRESH_PGPORT=$(TEST_PGPORT) \
+	  FRESH_SETUP='CREATE EXTENSION IF NOT EXISTS pgtap' FRESH_RUN=tests/harness
+
+# Not part of `make test`: pgbench's ceiling beside HTTP in both modes.
+bench: deps build
+	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(VAR)/bench' FRESH_PGPORT=$(BENCH_PGPORT) \
+	  FRESH_SETUP='SELECT 1' FRESH_RUN=bench/run.sh
+
+# A fresh cluster in $(FRESH_VAR) on its own port, migrated, then
+# $(FRESH_RUN) with the database in the environment; the cluster is stopped
+# however the run ends, and the run's status is the target's.
+with-fresh-db: var-dir
+	@exec 8>>'$(FRESH_VAR).lock'
+	flock -n 8 || { echo "make: another run is using $(FRESH_VAR)" >&2; exit 1; }
+	dburl='$(call conninfo,$(FRESH_VAR),$(FRESH_PGPORT),ticket)'
+	cluster() { $(SUBMAKE) VAR='$(FRESH_VAR)' PGPORT=$(FRESH_PGPORT) "$$@" 8>&-; }
 	cluster cluster-down   # left over by an interrupted run
-	rm -rf -- '$(TEST_VAR)'
+	rm -rf -- '$(FRESH_VAR)'
 	trap 'status=$$?; cluster cluster-down || true; exit $$status' EXIT
 	cluster cluster-up
-	$(MIGRATE) '$(TEST_DBURL)'
-	$(PSQL_Q) -d '$(TEST_DBURL)' -c 'SET client_min_messages = warning' \
-	  -c 'CREATE EXTENSION IF NOT EXISTS pgtap'
+	$(MIGRATE) "$$dburl"
+	$(PSQL_Q) -d "$$dburl" -c 'SET client_min_messages = warning' -c "$(FRESH_SETUP)" >/dev/null
 	PATH='$(PGBIN)':"$$PATH" \
-	PGHOST='$(TEST_VAR)/run' PGPORT='$(TEST_PGPORT)' PGDATABASE=ticket PGUSER=ticket_owner \
-	TICKET_DBURL='$(TEST_DBURL)' TICKET_VAR='$(TEST_VAR)' TICKET_ROOT='$(CURDIR)' \
+	PGHOST='$(FRESH_VAR)/run' PGPORT='$(FRESH_PGPORT)' PGDATABASE=ticket PGUSER=ticket_owner \
+	TICKET_DBURL="$$dburl" TICKET_VAR='$(FRESH_VAR)' TICKET_ROOT='$(CURDIR)' \
 	TICKET_BUILD='$(BUILD)' TICKET_RUNUSER='$(RUN_USER)' \
-	  tests/harness 8>&-
+	  '$(CURDIR)/$(FRESH_RUN)' 8>&-
 
 install:
 	@share='$(DESTDIR)$(PREFIX)/share/ticket'

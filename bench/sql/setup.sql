@@ -31,3 +31,11 @@ CREATE FUNCTION bench.hold_next() RETURNS SETOF api.reply LANGUAGE sql AS $$
   WHERE h.n = (SELECT nextval('bench.next_hold'))
 $$;
 VACUUM ANALYZE;
+
+-- Between runs: every seat free again, holds start from the first prepared one.
+CREATE FUNCTION bench.reset_holds() RETURNS void LANGUAGE sql AS $$
+  UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL WHERE reservation_id IS NOT NULL;
+  DELETE FROM ticket.reservation_seats;
+  DELETE FROM ticket.reservations;
+  SELECT setval('bench.next_hold', 1, false);
+$$;

@@ -1,0 +1,648 @@
+#!/usr/bin/env node
+// The whole journey through the web page, in a real browser against the real service,
+// with two people at once on a concert that admits one at a time:
+//   A (desktop 1280x800) and B (phone 390x844) sign up; A joins and is admitted; B
+//   joins and waits; A holds a seat with the keyboard only, charges, pays; B is let in
+//   by polling, sees A's seat SOLD, switches to English, loses a seat taken a moment
+//   earlier (SEAT_UNAVAILABLE) and sees the map refresh by itself, holds another seat,
+//   watches the countdown, is refused for a short balance (402), charges, sees the hold
+//   run out (410) and holds again, pays, and reads the wallet history; then leaving the
+//   queue (button and pagehide) frees the place, signing out forgets the key, and
+//   admin.check_invariants() is clean. Accessibility basics are checked on every
+//   screen; a screenshot of each step goes to var/test-artifacts/ at the tree root.
+//
+// Fixtures set with psql (the test database's owner): the concert's average turn is
+// set to 1 s so Retry-After near the front is 1 s, and B's hold is aged to its end
+// (expiry, seat and claim all set to now) instead of waiting five minutes.
+//
+// Prints TAP. Needs /usr/bin/chromium (Debian's package), psql with PG* set to the
+// test database, and tests/lib/service.sh to start the service on JOURNEY_PORT
+// (default 18090). JOURNEY_BASE_URL=http://... uses a service that is already running
+// on the same database instead (then nothing is started or stopped).
+// playwright-core comes from tests/browser/package-lock.json (`npm ci` when missing).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { spawnSync, execFileSync } = require('child_process');
+
+const HERE = __dirname;
+const ROOT = process.env.TICKET_ROOT || path.resolve(HERE, '..', '..');
+const PORT = Number(process.env.JOURNEY_PORT || 18090);
+const EXTERNAL = process.env.JOURNEY_BASE_URL || '';
+const BASE = (EXTERNAL || `http://127.0.0.1:${PORT}`).replace(/\/+$/, '');
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'var', 'test-artifacts');
+const SERVICE = path.join(ROOT, 'tests', 'lib', 'service.sh');
+const BUDGET_MS = 240000;   // hard cap for the whole file (a normal run takes about 20 s)
+const STEP_MS = 30000;      // any one step
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+// ---- TAP ---------------------------------------------------------------------------
+const steps = [];
+function step(name, fn, { timeout = STEP_MS, always = false } = {}) {
+  steps.push({ name, fn, timeout, always });
+}
+function diag(text) {
+  for (const line of String(text).split('\n')) console.log(`# ${line}`);
+}
+
+// ---- small helpers -------------------------------------------------------------------
+function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Poll fn() until it returns a truthy value (returned), or fail after timeout ms. */
+async function until(what, fn, timeout = 10000, interval = 100) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e.message;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Wait until the locator's text matches re; returns the text. */
+async function textMatches(locator, re, timeout = 10000) {
+  let text = '';
+  await until(`text ${re}`, async () => {
+    text = ((await locator.textContent({ timeout: 1000 })) || '').replace(/\s+/g, ' ').trim();
+    return re.test(text);
+  }, timeout).catch((e) => { throw new Error(`${e.message}; text was "${text}"`); });
+  return text;
+}
+
+function psql(sql) {
+  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+async function http(method, urlPath, { key, token, body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (token) headers['X-Queue-Token'] = token;
+  const res = await fetch(BASE + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+  return { status: res.status, data, headers: res.headers };
+}
+
+async function waitingCount(concertId) {
+  const r = await http('GET', '/api/concerts');
+  const c = (r.data.concerts || []).find((x) => String(x.id) === String(concertId));
+  return c ? c.queue.waiting : null;
+}
+
+const shots = [];
+async function shot(page, name) {
+  const file = path.join(ARTIFACTS, name);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: file, fullPage: true });
+  shots.push(name);
+}
+
+// Accessibility basics, run on every screen that gets a screenshot.
+const a11yProblems = [];
+async function a11y(page, where) {
+  const problems = await page.evaluate(() => {
+    const out = [];
+    if (!document.documentElement.getAttribute('lang')) out.push('<html> has no lang');
+    for (const img of document.querySelectorAll('img')) {
+      if (!img.hasAttribute('alt')) out.push(`<img src="${img.getAttribute('src')}"> has no alt`);
+    }
+    const nameOf = (el) => {
+      const label = el.getAttribute('aria-label');
+      if (label && label.trim()) return label;
+      const by = el.getAttribute('aria-labelledby');
+      if (by) {
+        const s = by.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
+        if (s) return s;
+      }
+      if (el.labels && el.labels.length) {
+        const s = [...el.labels].map((l) => l.textContent).join(' ').trim();
+        if (s) return s;
+      }
+      if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent.trim();
+      if (el.tagName === 'INPUT' && ['submit', 'button', 'reset'].includes(el.type) && el.value) return el.value;
+      const title = el.getAttribute('title');
+      return title && title.trim() ? title : '';
+    };
+    for (const el of document.querySelectorAll('input, select, textarea, button')) {
+      if (el.type === 'hidden') continue;
+      if (!nameOf(el)) out.push(`<${el.tagName.toLowerCase()} id="${el.id}"> has no accessible name`);
+    }
+    return out;
+  });
+  for (const p of problems) a11yProblems.push(`${where}: ${p}`);
+}
+
+async function capture(page, name, where) {
+  await a11y(page, where);
+  await shot(page, name);
+}
+
+// ---- the run's shared state ------------------------------------------------------------
+let playwright;
+let browser;
+let serviceStarted = false;
+let concertId;
+let firstDate;
+const ctx = {};         // A, B: {context, page, key}
+const pageErrors = [];
+const payHeaders = [];  // Idempotency-Key of A's payment requests
+let userC;              // a third buyer, driven through the API
+
+const stamp = `${process.pid}-${Date.now().toString(36)}`;
+const TITLE = `Browser journey ${stamp}`;
+
+async function newUser(viewport, name) {
+  const context = await browser.newContext({ viewport, locale: 'ko-KR', timezoneId: 'Asia/Seoul' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(`${name} console: ${m.text()}`); });
+  return { context, page };
+}
+
+// ---- steps ---------------------------------------------------------------------------------
+
+step('chromium is installed at /usr/bin/chromium', () => {
+  assert(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (the Makefile's deps)`);
+});
+
+step('playwright-core is installed from package-lock.json', () => {
+  const mod = path.join(HERE, 'node_modules', 'playwright-core');
+  if (!fs.existsSync(mod)) {
+    const r = spawnSync('npm', ['ci', '--prefix', HERE, '--no-audit', '--no-fund', '--loglevel=error'],
+      { encoding: 'utf8', timeout: 120000 });
+    if (r.status !== 0) throw new Error(`npm ci --prefix ${HERE} failed:\n${r.stdout}${r.stderr}${r.error || ''}`);
+  }
+  playwright = require(mod);
+}, { timeout: 130000 });
+
+step('the service answers on the test port', async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  if (!EXTERNAL) {
+    assert(fs.existsSync(SERVICE), `${SERVICE} is missing`);
+    serviceStarted = true;   // from here on, stop it however the run ends
+    const r = spawnSync(SERVICE, ['start', 'fastcgi', String(PORT)], { encoding: 'utf8', timeout: 90000 });
+    if (r.status !== 0) throw new Error(`service.sh start fastcgi ${PORT} failed (${r.status}):\n${r.stdout}${r.stderr}${r.error || ''}`);
+  }
+  const res = await fetch(`${BASE}/`);
+  assert(res.ok, `GET / answered ${res.status}`);
+  const health = await http('GET', '/api/health');
+  assert(health.status === 200, `GET /api/health answered ${health.status}`);
+}, { timeout: 100000 });
+
+step('a concert with room for one buyer at a time is created with psql', () => {
+  concertId = psql(`SELECT admin.create_concert('${TITLE}', 'Test Hall',
+    ARRAY[now() + interval '30 days', now() + interval '31 days'], 50,
+    ARRAY[150000, 110000, 80000]::bigint[], 5, 1, 1)`);
+  assert(/^\d+$/.test(concertId), `create_concert returned ${concertId}`);
+  // Fixture: recent turns took about a second (a fresh concert assumes whole 10-minute
+  // turns, which would ask the one waiting buyer to poll only every 30 s). The page
+  // still polls exactly as Retry-After says; this only makes the server say 1 s.
+  psql(`UPDATE ticket.queues SET turn_seconds = 1 WHERE concert_id = ${concertId}`);
+});
+
+step('A and B open the page in Korean (<html lang="ko">) and sign up; the key is kept in the browser', async () => {
+  browser = await playwright.chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+  Object.assign(ctx, { A: await newUser(DESKTOP, 'A'), B: await newUser(PHONE, 'B') });
+  // B's queue polls, timed inside the page: when each GET /api/queue was sent, when
+  // its answer came, and the Retry-After it carried.
+  await ctx.B.context.addInitScript(() => {
+    const fetch0 = window.fetch;
+    window.__queuePolls = [];
+    window.fetch = async function (input, init) {
+      const url = typeof input === 'string' ? input : input.url;
+      if (!/\/api\/queue$/.test(url) || ((init && init.method) || 'GET') !== 'GET') return fetch0.call(this, input, init);
+      const poll = { sentAt: performance.now() };
+      window.__queuePolls.push(poll);
+      const res = await fetch0.call(this, input, init);
+      Object.assign(poll, { doneAt: performance.now(), retryAfter: res.headers.get('Retry-After'), status: res.status });
+      return res;
+    };
+  });
+  const a = ctx.A.page;
+  const b = ctx.B.page;
+  if (process.env.JOURNEY_DEBUG) b.on('request', (req) => diag(`B ${Date.now()} ${req.method()} ${req.url()}`));
+  a.on('request', (req) => {
+    if (/\/payment$/.test(req.url())) payHeaders.push(req.headers()['idempotency-key']);
+  });
+  for (const [who, page] of [['A', a], ['B', b]]) {
+    await page.goto(`${BASE}/`);
+    assert(await page.getAttribute('html', 'lang') === 'ko', `${who}: <html lang> is not ko`);
+    await textMatches(page.locator('#view-title'), /시작하기/);
+    await page.getByLabel('이름').fill(`${who}-${stamp}`);
+    if (who === 'A') await capture(page, '01-signup.png', 'sign-up form');
+    await page.getByRole('button', { name: '가입하고 시작하기' }).click();
+    await page.locator(`#concert-${concertId}`).waitFor();
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('ticket.account') || 'null'));
+    assert(stored && /^\S+$/.test(stored.apiKey || ''), `${who}: no API key in localStorage`);
+    ctx[who].key = stored.apiKey;
+  }
+});
+
+step('the concert list shows the concert and its queue', async () => {
+  const a = ctx.A.page;
+  const card = a.locator(`#concert-${concertId}`);
+  await textMatches(card, new RegExp(`${TITLE}.*Test Hall.*대기 0명.*예매 중 0/1명`));
+  await capture(a, '02-concerts.png', 'concert list');
+});
+
+step('A joins the queue and is admitted at once: dates and the turn timer are shown', async () => {
+  const a = ctx.A.page;
+  await a.locator(`#join-${concertId}`).click();
+  await textMatches(a.locator('#view-title'), /좌석 선택/);
+  await textMatches(a.locator('#turn-left'), /^(10:00|9:\d\d)$/);
+  await until('dates in the select', async () => (await a.locator('#date-select option').count()) >= 3);
+  await capture(a, '03-a-admitted.png', 'A admitted');
+});
+
+step('B joins and waits: position 1, nobody ahead, an ETA, a moving progress bar; the list shows 1 waiting', async () => {
+  const b = ctx.B.page;
+  await b.locator(`#join-${concertId}`).click();
+  await textMatches(b.locator('#view-title'), /대기실/);
+  await textMatches(b.locator('#queue-position'), /^1번째$/);
+  await textMatches(b.locator('#queue-ahead'), /^0명$/);
+  await textMatches(b.locator('#queue-eta'), /약|곧 입장/);
+  const bar = b.locator('#queue-progress');
+  const v1 = Number(await bar.getAttribute('aria-valuenow'));
+  await until('the progress bar to move', async () => Number(await bar.getAttribute('aria-valuenow')) > v1, 5000);
+  await capture(b, '04-b-waiting.png', 'B waiting room');
+  assert(await waitingCount(concertId) === 1, 'GET /api/concerts does not count B as waiting');
+  // Looking at the list keeps the place; a banner leads back.
+  await b.getByRole('button', { name: '공연 목록', exact: true }).click();
+  await textMatches(b.locator(`#concert-${concertId}`), /대기 1명/);
+  await textMatches(b.locator('#queue-banner'), /대기 중 · 1번째/);
+  await b.locator('#banner-return').click();
+  await textMatches(b.locator('#queue-position'), /^1번째$/);
+});
+
+step('A picks a date and holds seat 1 with the keyboard only (Tab, Space, arrows, End, Tab, Enter)', async () => {
+  const a = ctx.A.page;
+  const value = await a.locator('#date-select option').nth(1).getAttribute('value');
+  firstDate = value;
+  await a.locator('#date-select').focus();
+  await a.selectOption('#date-select', value);
+  const seat1 = a.locator('#seat-1');
+  await seat1.waitFor();
+  assert(await a.locator('#seat-map button.seat').count() === 50, 'the map does not have 50 seat buttons');
+  const label = await seat1.getAttribute('aria-label');
+  assert(label === '1번 좌석, 150,000원, 선택 가능', `seat 1 aria-label is "${label}"`);
+  // From the date picker, Tab reaches the first seat.
+  await a.locator('#date-select').focus();
+  await a.keyboard.press('Tab');
+  assert(await a.evaluate(() => document.activeElement.id) === 'seat-1', 'Tab from the date picker is not seat 1');
+  await a.keyboard.press('Space');
+  assert(await seat1.getAttribute('aria-pressed') === 'true', 'Space did not choose seat 1');
+  await textMatches(a.locator('#selection-summary'), /1번 · 합계 150,000원/);
+  await a.keyboard.press('ArrowRight');
+  assert(await a.evaluate(() => document.activeElement.id) === 'seat-2', 'ArrowRight did not move to seat 2');
+  await a.keyboard.press('End');
+  await a.keyboard.press('Tab');
+  assert(await a.evaluate(() => document.activeElement.id) === 'hold-button', 'Tab after the last seat is not the hold button');
+  await capture(a, '05-a-seat-chosen.png', 'A seat map');
+  await a.keyboard.press('Enter');
+  await textMatches(a.locator('#view-title'), /결제/);
+  await textMatches(a.locator('#hold-left'), /^(5:00|4:[0-5]\d)$/);
+  await textMatches(a.locator('#checkout-amount'), /^150,000원$/);
+  await textMatches(a.locator('#checkout-balance'), /^0원$/);
+  await textMatches(a.locator('#checkout-short'), /150,000원 부족/);
+  await capture(a, '06-a-hold.png', 'A checkout');
+});
+
+step('A charges the shortfall and pays with an Idempotency-Key; the booking is confirmed', async () => {
+  const a = ctx.A.page;
+  assert(await a.getByLabel('충전 금액 (원)').inputValue() === '150000', 'the charge form is not prefilled with the shortfall');
+  await a.getByRole('button', { name: '충전하기' }).click();
+  await textMatches(a.locator('#checkout-balance'), /^150,000원$/);
+  await a.locator('#pay-button').click();
+  await textMatches(a.locator('#view-title'), /예매 완료/);
+  await textMatches(a.locator('#done-seats'), /^1번$/);
+  await textMatches(a.locator('#done-amount'), /^150,000원$/);
+  await textMatches(a.locator('#done-balance'), /^0원$/);
+  await textMatches(a.locator('#done-status'), /^확정$/);
+  assert(payHeaders.length >= 1 && payHeaders.every((k) => k && k === payHeaders[0]), `payment Idempotency-Key headers: ${JSON.stringify(payHeaders)}`);
+  await capture(a, '07-a-paid.png', 'A confirmation');
+});
+
+step("A's turn is DONE and B is admitted by polling within seconds, never faster than Retry-After", async () => {
+  const b = ctx.B.page;
+  const paidAt = Date.now();
+  await textMatches(b.locator('#view-title'), /좌석 선택/, 8000);
+  const waited = Date.now() - paidAt;
+  const polls = await b.evaluate(() => window.__queuePolls);
+  diag(`B admitted ${waited} ms after A's payment, after ${polls.length} polls: `
+    + polls.map((p) => `${p.status} Retry-After ${p.retryAfter}`).join(', '));
+  assert(polls.length >= 1 && polls.every((p) => p.doneAt), 'B never polled GET /api/queue');
+  for (let i = 1; i < polls.length; i++) {
+    const prev = polls[i - 1];
+    const gap = polls[i].sentAt - prev.doneAt;
+    const asked = Number(prev.retryAfter || 0) * 1000;
+    assert(gap >= asked - 1, `poll ${i + 1} was sent ${gap.toFixed(0)} ms after the answer to poll ${i}, which said Retry-After ${prev.retryAfter}`);
+  }
+  await capture(b, '08-b-admitted.png', 'B admitted');
+});
+
+step("B picks the same date and sees A's seat 1 SOLD", async () => {
+  const b = ctx.B.page;
+  await until('dates for B', async () => (await b.locator(`#date-select option[value="${firstDate}"]`).count()) === 1);
+  await b.selectOption('#date-select', firstDate);
+  const seat1 = b.locator('#seat-1');
+  await seat1.waitFor();
+  assert(await seat1.getAttribute('aria-label') === '1번 좌석, 150,000원, 판매 완료', `seat 1 reads "${await seat1.getAttribute('aria-label')}"`);
+  assert(await seat1.getAttribute('aria-disabled') === 'true', 'a sold seat is not aria-disabled');
+  await seat1.click({ force: true });
+  assert(await seat1.getAttribute('aria-pressed') === 'false', 'a sold seat could be chosen');
+  await capture(b, '09-b-seat-map.png', 'B seat map');
+});
+
+step('the language switch turns the page English and <html lang="en">', async () => {
+  const b = ctx.B.page;
+  await b.getByRole('button', { name: 'English' }).click();
+  assert(await b.getAttribute('html', 'lang') === 'en', '<html lang> did not become en');
+  await textMatches(b.locator('#view-title'), /^Choose seats$/);
+  await b.locator('#seat-1').waitFor();
+  await until('English seat labels', async () => await b.locator('#seat-1').getAttribute('aria-label') === 'Seat 1, 150,000 won, sold');
+  const label = await b.locator('#seat-7').getAttribute('aria-label');
+  assert(label === 'Seat 7, 150,000 won, available', `seat 7 reads "${label}"`);
+  assert(await b.getByRole('button', { name: 'English' }).getAttribute('aria-pressed') === 'true', 'English is not shown as pressed');
+  await capture(b, '10-b-english.png', 'B in English');
+});
+
+step('a seat taken between the map and the click: SEAT_UNAVAILABLE, said plainly, with the map refreshed', async () => {
+  const b = ctx.B.page;
+  // Freeze B's map as drawn: hold back its seat-map requests until released.
+  let frozen = true;
+  const held = [];
+  const seatsUrl = /\/api\/concerts\/\d+\/dates\/[^/]+\/seats$/;
+  await b.route(seatsUrl, (route) => (frozen ? held.push(route) : route.continue()));
+  try {
+    await until('a refresh of the map to be held back', () => held.length >= 1, 8000, 50);
+    // Another buyer is let in alongside (max_active 2) and takes seat 2 through the API.
+    psql(`SELECT admin.set_queue(${concertId}, 2)`);
+    const u = await http('POST', '/api/users', { body: { name: `C-${stamp}` } });
+    const q = await http('POST', `/api/concerts/${concertId}/queue`, { key: u.data.api_key });
+    assert(q.data.status === 'ACTIVE', `C was not admitted: ${JSON.stringify(q.data)}`);
+    const r = await http('POST', '/api/reservations',
+      { key: u.data.api_key, token: q.data.token, body: { concert_id: Number(concertId), date: firstDate, seat_nos: [2] } });
+    assert(r.status === 201, `C could not hold seat 2: ${r.status} ${JSON.stringify(r.data)}`);
+    userC = { key: u.data.api_key, token: q.data.token, reservation: r.data.reservation_id };
+    // B's map still shows seat 2 free; B chooses it and asks to hold it.
+    const seat2 = b.locator('#seat-2');
+    assert(await seat2.getAttribute('aria-label') === 'Seat 2, 150,000 won, available', 'seat 2 was not shown free');
+    await seat2.click();
+    assert(await seat2.getAttribute('aria-pressed') === 'true', 'seat 2 was not chosen');
+    await b.locator('#hold-button').click();
+    const msg = b.locator('#booking-messages');
+    await textMatches(msg, /Seat 2 was just taken by someone else\. Please choose another seat\./);
+    assert(await b.evaluate(() => document.activeElement?.closest('#booking-messages') !== null),
+      'focus did not move to the message');
+    assert(await seat2.getAttribute('aria-pressed') === 'false', 'seat 2 stayed chosen');
+    assert(await b.locator('#hold-button').isDisabled(), 'the hold button stayed enabled with nothing chosen');
+    await capture(b, '11-b-seat-taken.png', 'B seat taken');
+  } finally {
+    // Let the held-back requests go, and wait for the map the page asked for after the 409.
+    frozen = false;
+    const fresh = b.waitForResponse((res) => seatsUrl.test(new URL(res.url()).pathname) && res.request() === held[held.length - 1]?.request(),
+      { timeout: 8000 }).catch(() => null);
+    for (const route of held) await route.continue().catch(() => {});
+    await b.unroute(seatsUrl);
+    await fresh;
+  }
+  assert(await b.locator('#seat-2').getAttribute('aria-label') === 'Seat 2, 150,000 won, held by someone else',
+    'seat 2 is not shown as held after the refresh');
+});
+
+step('the seat map refreshes while B looks: seat 2 comes back when C cancels', async () => {
+  const b = ctx.B.page;
+  const r = await http('DELETE', `/api/reservations/${userC.reservation}`, { key: userC.key, token: userC.token });
+  assert(r.status === 204, `C could not cancel: ${r.status} ${JSON.stringify(r.data)}`);
+  const cancelledAt = Date.now();
+  let refreshes = 0;
+  const count = (req) => { if (/\/seats$/.test(req.url())) refreshes += 1; };
+  b.on('request', count);
+  try {
+    await until('seat 2 to be available again without any click', async () =>
+      await b.locator('#seat-2').getAttribute('aria-label') === 'Seat 2, 150,000 won, available', 12000);
+  } finally {
+    b.off('request', count);
+  }
+  assert(refreshes >= 1, 'the map changed without a new request');
+  diag(`the map showed the cancelled seat ${Date.now() - cancelledAt} ms after the cancel`);
+});
+
+step("B holds seat 20; the hold's countdown runs from the server's expires_at", async () => {
+  const b = ctx.B.page;
+  await b.locator('#seat-20').click();
+  await textMatches(b.locator('#selection-summary'), /seat 20 · total ₩110,000/);
+  await b.locator('#hold-button').click();
+  await textMatches(b.locator('#view-title'), /^Payment$/);
+  const clock = b.locator('#hold-left');
+  const first = await textMatches(clock, /^(5:00|4:[0-5]\d)$/);
+  await until('the countdown to tick', async () => ((await clock.textContent()) || '').trim() !== first, 3000);
+  await textMatches(b.locator('#checkout-amount'), /^₩110,000$/);
+  await textMatches(b.locator('#checkout-balance'), /^₩0$/);
+  await capture(b, '12-b-hold.png', 'B checkout');
+});
+
+step('paying with too little balance says so (402) and leads to the charge form', async () => {
+  const b = ctx.B.page;
+  await b.locator('#pay-button').click();
+  await textMatches(b.locator('#checkout-messages'), /Not enough balance\. Charge your wallet, then pay again\./);
+  assert(await b.evaluate(() => document.activeElement.id) === 'checkout-charge-amount', 'focus is not on the charge amount');
+  assert(await b.locator('#checkout-charge-amount').inputValue() === '110000', 'the charge amount is not the shortfall');
+  await capture(b, '13-b-short.png', 'B short of money');
+});
+
+step('B charges, but the hold runs out before paying: HOLD_EXPIRED (410), no money taken, a way back to the seats', async () => {
+  const b = ctx.B.page;
+  await b.getByRole('button', { name: 'Charge', exact: true }).click();
+  await textMatches(b.locator('#checkout-balance'), /^₩110,000$/);
+  // Fixture: five minutes pass for this hold (its expiry, seat and claim end now),
+  // exactly as a hold made five minutes ago would look to the database.
+  const rid = psql(`SELECT r.id FROM ticket.reservations r JOIN ticket.users u ON u.id = r.user_id
+    WHERE u.name = 'B-${stamp}' AND r.status = 'HELD' ORDER BY r.id DESC LIMIT 1`);
+  assert(/^\d+$/.test(rid), `no HELD reservation of B: ${rid}`);
+  psql(`BEGIN;
+    UPDATE ticket.reservations SET expires_at = now() WHERE id = ${rid};
+    UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim), greatest(lower(claim), now())) WHERE reservation_id = ${rid};
+    UPDATE ticket.seats SET held_until = now() WHERE reservation_id = ${rid} AND NOT sold;
+    COMMIT;`);
+  await b.locator('#pay-button').click();
+  await textMatches(b.locator('#checkout-messages'), /The hold ran out and the seats were released\. You were not charged\./);
+  assert(await b.locator('#pay-button').isDisabled(), 'the pay button stayed enabled');
+  const w = await http('GET', '/api/wallet', { key: ctx.B.key });
+  assert(w.data.balance === 110000, `money moved: balance ${w.data.balance}`);
+  await capture(b, '14-b-hold-expired.png', 'B hold expired');
+  await b.getByRole('button', { name: 'Choose seats again' }).click();
+  await textMatches(b.locator('#view-title'), /^Choose seats$/);
+  await until('seat 20 to be free again', async () =>
+    await b.locator('#seat-20').getAttribute('aria-label') === 'Seat 20, 110,000 won, available');
+});
+
+step('B holds seat 21, pays from the charged balance and sees the booking', async () => {
+  const b = ctx.B.page;
+  await b.locator('#seat-21').click();
+  await b.locator('#hold-button').click();
+  await textMatches(b.locator('#view-title'), /^Payment$/);
+  await textMatches(b.locator('#checkout-short'), /Your balance covers it\./);
+  await b.locator('#pay-button').click();
+  await textMatches(b.locator('#view-title'), /^Booking confirmed$/);
+  await textMatches(b.locator('#done-seats'), /^21$/);
+  await textMatches(b.locator('#done-amount'), /^₩110,000$/);
+  await textMatches(b.locator('#done-status'), /^Confirmed$/);
+  await capture(b, '15-b-paid.png', 'B confirmation');
+});
+
+step("B's wallet history lists the charge and the payment, newest first", async () => {
+  const b = ctx.B.page;
+  await b.getByRole('button', { name: 'See wallet history' }).click();
+  await textMatches(b.locator('#view-title'), /^Wallet$/);
+  await textMatches(b.locator('#wallet-balance'), /^₩0$/);
+  await until('two rows', async () => (await b.locator('#tx-rows tr').count()) === 2);
+  const types = await b.locator('#tx-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.type));
+  assert(JSON.stringify(types) === '["PAYMENT","CHARGE"]', `rows are ${JSON.stringify(types)}`);
+  await textMatches(b.locator('#tx-rows tr').nth(0), /Payment.*−₩110,000.*₩0/);
+  await textMatches(b.locator('#tx-rows tr').nth(1), /Charge.*\+₩110,000.*₩110,000/);
+  await textMatches(b.locator('#booking-list'), new RegExp(`${TITLE}.*Seats 21.*₩110,000`));
+  await capture(b, '16-b-wallet.png', 'B wallet');
+});
+
+step('"Leave the queue" and leaving the page (pagehide) both free the place', async () => {
+  const a = ctx.A.page;
+  psql(`SELECT admin.set_queue(${concertId}, 1)`);   // C keeps the one turn: others wait
+  await a.getByRole('button', { name: '공연 목록', exact: true }).click();
+  await a.locator(`#join-${concertId}`).click();
+  await textMatches(a.locator('#queue-position'), /^1번째$/);
+  assert(await waitingCount(concertId) === 1, 'A is not counted as waiting');
+  await a.getByRole('button', { name: '대기열 나가기' }).click();
+  await a.locator(`#join-${concertId}`).waitFor();
+  await until('the place to be freed after "leave"', async () => await waitingCount(concertId) === 0, 5000);
+  await a.locator(`#join-${concertId}`).click();
+  await textMatches(a.locator('#queue-position'), /^1번째$/);
+  assert(await waitingCount(concertId) === 1, 'A is not counted as waiting again');
+  await a.goto('about:blank');
+  await until('the place to be freed on pagehide', async () => await waitingCount(concertId) === 0, 5000);
+});
+
+step('sign out forgets the key', async () => {
+  const a = ctx.A.page;
+  await a.goto(`${BASE}/`);
+  await a.getByRole('button', { name: '로그아웃' }).click();
+  await textMatches(a.locator('#view-title'), /시작하기/);
+  assert(await a.evaluate(() => localStorage.getItem('ticket.account')) === null, 'the key is still in localStorage');
+  await a.reload();
+  await textMatches(a.locator('#view-title'), /시작하기/);
+  await capture(a, '17-signed-out.png', 'signed out');
+});
+
+step('the books still balance: admin.check_invariants() finds nothing', () => {
+  const rows = psql('SELECT count(*) FROM admin.check_invariants()');
+  assert(rows === '0', `${rows} violations: ${psql('SELECT string_agg(v::text, E\'\\n\') FROM admin.check_invariants() v')}`);
+});
+
+step('accessibility basics: <html lang>, a name on every input/select/button, alt on every img', () => {
+  assert(shots.length >= 10, `only ${shots.length} screens were checked`);
+  assert(a11yProblems.length === 0, a11yProblems.join('\n'));
+}, { always: true });
+
+step('no JavaScript errors in the pages', () => {
+  assert(pageErrors.length === 0, pageErrors.join('\n'));
+}, { always: true });
+
+// ---- run ------------------------------------------------------------------------------
+
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  browser = null;
+  if (serviceStarted) {
+    serviceStarted = false;
+    const r = spawnSync(SERVICE, ['stop', String(PORT)], { encoding: 'utf8', timeout: 30000 });
+    if (r.status !== 0) diag(`service.sh stop ${PORT}: ${r.status} ${r.stdout}${r.stderr}`);
+  }
+}
+
+let printed = 0;
+function finishRemaining(reason) {
+  for (let i = printed; i < steps.length; i++) console.log(`not ok ${i + 1} - ${steps[i].name} (not run: ${reason})`);
+  printed = steps.length;
+}
+
+async function main() {
+  const started = Date.now();
+  console.log(`1..${steps.length}`);
+  let failed = null;
+  for (let i = 0; i < steps.length; i++) {
+    const s = steps[i];
+    if (failed && !s.always) {
+      console.log(`not ok ${i + 1} - ${s.name} (not run: step ${failed} failed)`);
+      printed = i + 1;
+      continue;
+    }
+    let timer;
+    try {
+      await Promise.race([
+        Promise.resolve().then(s.fn),
+        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`step took over ${s.timeout} ms`)), s.timeout); }),
+      ]);
+      console.log(`ok ${i + 1} - ${s.name}`);
+    } catch (e) {
+      console.log(`not ok ${i + 1} - ${s.name}`);
+      diag(e && e.stack ? e.stack : String(e));
+      if (!failed) failed = i + 1;
+    } finally {
+      clearTimeout(timer);
+      printed = i + 1;
+    }
+  }
+  diag(`screenshots in ${ARTIFACTS}: ${shots.join(' ')}`);
+  diag(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (failed && browser) {
+    // Leave a picture of where it stopped.
+    for (const who of ['A', 'B']) {
+      if (ctx[who]) await ctx[who].page.screenshot({ path: path.join(ARTIFACTS, `failed-${who}.png`), fullPage: true }).catch(() => {});
+    }
+  }
+  await cleanup();
+  return failed ? 1 : 0;
+}
+
+const watchdog = setTimeout(async () => {
+  console.log(`# the journey took over ${BUDGET_MS / 1000} s`);
+  finishRemaining('time budget exhausted');
+  await cleanup();
+  process.exit(1);
+}, BUDGET_MS);
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, async () => {
+    finishRemaining(`interrupted by ${sig}`);
+    await cleanup();
+    process.exit(1);
+  });
+}
+
+main().then((code) => {
+  clearTimeout(watchdog);
+  process.exitCode = code;
+}, async (e) => {
+  diag(e && e.stack ? e.stack : String(e));
+  finishRemaining('internal error');
+  await cleanup();
+  process.exit(1);
+});
