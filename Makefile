@@ -24,6 +24,8 @@ DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
 ifeq ($(SANITIZE),1)
 DEB_PACKAGES += clang libclang-rt-dev
 endif
+# libFuzzer harnesses: clang's, run briefly by `make test`, long by `make fuzz`.
+DEB_PACKAGES += clang libclang-rt-dev valgrind
 
 # Debian's /usr/bin/psql picks a version by itself; use 15's tools directly.
 PGBIN := /usr/lib/postgresql/15/bin
@@ -34,6 +36,7 @@ PSQL  := $(PGBIN)/psql
 PGPORT       ?= 55432
 TEST_PGPORT  ?= 55433
 BENCH_PGPORT ?= 55434
+STRESS_PGPORT ?= 55435
 
 # HTTP side of `make run` (lighttpd): MODE=fastcgi or MODE=cgi; in CGI
 # mode pgbouncer pools the per-request connections (socket in $(VAR)/run).
@@ -113,7 +116,7 @@ check_local_db = $(if $(filter command line,$(origin DBURL)),:,[ -S '$(VAR)/run/
 SUBMAKE := $(MAKE) --no-print-directory VAR='$(VAR)'
 
 .PHONY: help deps build db migrate run serve stop clean psql dburl var test bench install \
-	with-fresh-db \
+	stress fuzz with-fresh-db \
 	user var-dir cluster-up cluster-down
 
 # ---------------------------------------------------------------- targets
@@ -123,6 +126,8 @@ help:
 	make run       install deps, build, migrate, load the demo, serve on :$(PORT)
 	make test      everything in a throwaway cluster, then every test suite
 	make bench     pgbench's ceiling beside HTTP in both modes (a few minutes)
+	make stress    long contention, money and crash runs (test's are bounded)
+	make fuzz      each libFuzzer harness for 10 minutes (FUZZ_SECONDS=)
 	make deps      install missing Debian packages (apt)
 	make build     build the programs into build/
 	make db        start the private database and migrate it
@@ -287,6 +292,15 @@ test: deps build
 bench: deps build
 	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(VAR)/bench' FRESH_PGPORT=$(BENCH_PGPORT) \
 	  FRESH_SETUP='SELECT 1' FRESH_RUN=bench/run.sh
+
+# Not part of `make test` (which runs their bounded versions): the long
+# contention, money and crash runs, and each fuzzer for 10 minutes.
+stress: deps build
+	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(VAR)/stress' FRESH_PGPORT=$(STRESS_PGPORT) \
+	  FRESH_SETUP='SELECT 1' FRESH_RUN=tests/stress/run-long.sh
+
+fuzz: deps
+	@tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
 
 # A fresh cluster in $(FRESH_VAR) on its own port, migrated, then
 # $(FRESH_RUN) with the database in the environment; the cluster is stopped
