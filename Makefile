@@ -21,10 +21,7 @@ DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
 	libtap-parser-sourcehandler-pgtap-perl libpq-dev libjansson-dev check \
 	lighttpd libfcgi-dev pgbouncer pkg-config gcc make curl wrk \
 	chromium fonts-nanum
-ifeq ($(SANITIZE),1)
-DEB_PACKAGES += clang libclang-rt-dev
-endif
-# libFuzzer harnesses: clang's, run briefly by `make test`, long by `make fuzz`.
+# clang for SANITIZE=1 and the libFuzzer harnesses; valgrind for the leak runs.
 DEB_PACKAGES += clang libclang-rt-dev valgrind
 
 # Debian's /usr/bin/psql picks a version by itself; use 15's tools directly.
