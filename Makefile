@@ -41,9 +41,12 @@ MODE ?= fastcgi
 PORT ?= 8080
 BOUNCER_PORT ?= 6432
 
-# `make install`
-PREFIX  ?= /usr/local
-DESTDIR ?=
+# `make install`: programs, pages, SQL, and a lighttpd conf-available snippet
+# whose programs connect with INSTALL_DBURL.
+PREFIX     ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+INSTALL_DBURL ?= host=/var/run/postgresql dbname=ticket user=ticket_web
 
 # SANITIZE=1 builds (and serves, and tests) everything with ASan and UBSan.
 ifeq ($(SANITIZE),1)
@@ -328,7 +331,27 @@ install:
 	  files=("$$dir"/*.sql)
 	  [ $${#files[@]} -eq 0 ] || install -m 0644 "$${files[@]}" "$$share/$$dir/"
 	done
-	$(MAKE) -C cgi-bin install BUILD='$(BUILD)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)'
+	install -d "$$share/htdocs"
+	cp -R htdocs/. "$$share/htdocs/"
+	$(MAKE) -s -C cgi-bin install BUILD='$(BUILD)' DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)'
+	# lighttpd's routes and FastCGI programs, for an existing lighttpd
+	# (Debian: lighttpd-enable-mod ticket); the same lines `make run` uses.
+	conf='$(DESTDIR)$(SYSCONFDIR)/lighttpd/conf-available/50-ticket.conf'
+	install -d "$$(dirname "$$conf")"
+	{
+	  echo '# Concert tickets: /api/ to the programs in $(PREFIX)/lib/ticket/cgi-bin.'
+	  echo '# Pages: point server.document-root (or an alias) at $(PREFIX)/share/ticket/htdocs.'
+	  echo '# Database: TICKET_DBURL below; apply the schema with make migrate DBURL=...'
+	  echo 'server.modules += ( "mod_rewrite", "mod_alias", "mod_setenv", "mod_fastcgi", "mod_cgi" )'
+	  echo 'var.mode = "fastcgi"'
+	  echo 'var.bin = "$(PREFIX)/lib/ticket/cgi-bin"'
+	  echo 'var.sockets = "/run/lighttpd"'
+	  echo 'var.dburl = "$(INSTALL_DBURL)"'
+	  echo 'var.timeout = ""'
+	  echo 'var.procs = 2'
+	  sed -n '/^# Which program serves which/,$$p' lighttpd.conf
+	} >"$$conf"
+	echo "installed into $(DESTDIR)$(PREFIX) and $$conf"
 
 # ------------------------------------------- building blocks (VAR, PGPORT)
 # `make run` and `make test` both drive their cluster through these, with
