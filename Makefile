@@ -20,7 +20,7 @@ SHELL := /bin/bash
 DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
 	libtap-parser-sourcehandler-pgtap-perl libpq-dev libjansson-dev check \
 	lighttpd libfcgi-dev pgbouncer pkg-config gcc make curl wrk \
-	chromium fonts-nanum
+	chromium fonts-nanum jq
 # clang for SANITIZE=1 and the libFuzzer harnesses; valgrind for the leak runs.
 DEB_PACKAGES += clang libclang-rt-dev valgrind
 
