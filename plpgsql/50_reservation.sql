@@ -92,6 +92,9 @@ BEGIN
   SELECT v_id, (x).id, tstzrange(clock_timestamp(), v_expires) FROM unnest(v_seats) x;
   UPDATE ticket.seats SET reservation_id = v_id, held_until = v_expires
   WHERE id IN (SELECT (x).id FROM unnest(v_seats) x);
+  -- A hold must be payable until it runs out: the turn lasts at least as long.
+  UPDATE ticket.queue_tokens SET expires_at = v_expires
+  WHERE id = v_gate.token_id AND expires_at < v_expires;
   RETURN ticket.reply(201, ticket.reservation_body(v_id));
 END
 $$;
