@@ -1,9 +1,8 @@
 -- Users and wallets (API.md "Users and wallet", "Idempotency-Key"; DESIGN.md "Wallet").
 BEGIN;
 SELECT plan(57);
+\ir fixtures.psql
 
-CREATE FUNCTION pg_temp.user_id(p_key text) RETURNS bigint LANGUAGE sql AS
-  $$ SELECT id FROM ticket.users WHERE api_key_hash = sha256(convert_to(p_key, 'UTF8')) $$;
 
 -- create_user
 SELECT status AS s, body AS u FROM api.create_user('alice') \gset

@@ -2,31 +2,10 @@
 -- Time is moved by moving a token's timestamps into the past: now() is fixed in a transaction.
 BEGIN;
 SELECT plan(79);
+\ir fixtures.psql
 
-CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
-CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
-CREATE FUNCTION pg_temp.row_status(p_token text) RETURNS text LANGUAGE sql AS
-  $$ SELECT status FROM ticket.queue_tokens WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) $$;
 CREATE FUNCTION pg_temp.poll(p_token text, p_field text) RETURNS text LANGUAGE sql AS
   $$ SELECT (api.queue_status(p_token)).body->>p_field $$;
--- As if the turn had begun active_minutes + 1 second ago.
-CREATE FUNCTION pg_temp.turn_runs_out(p_token text) RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket.queue_tokens
-  SET created_at = created_at - (expires_at - now()) - interval '1 second',
-      last_seen_at = last_seen_at - (expires_at - now()) - interval '1 second',
-      activated_at = activated_at - (expires_at - now()) - interval '1 second',
-      expires_at = now() - interval '1 second'
-  WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) AND status = 'ACTIVE'
-$$;
--- As if the waiting page had last polled idle_seconds + 1 second ago.
-CREATE FUNCTION pg_temp.goes_idle(p_token text) RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket.queue_tokens t
-  SET last_seen_at = now() - make_interval(secs => c.idle_seconds + 1)
-  FROM ticket.concerts c
-  WHERE c.id = t.concert_id AND t.token_hash = sha256(convert_to(p_token, 'UTF8'))
-$$;
 
 -- Anything other sessions left to the clock is settled first, so tick counts are ours.
 SELECT holds_expired AS flushed FROM admin.tick() \gset

@@ -2,19 +2,8 @@
 -- and an ACTIVE queue token of the same user and the same concert.
 BEGIN;
 SELECT plan(76);
+\ir fixtures.psql
 
-CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
-CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
-CREATE FUNCTION pg_temp.turn_runs_out(p_token text) RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket.queue_tokens
-  SET created_at = created_at - (expires_at - now()) - interval '1 second',
-      last_seen_at = last_seen_at - (expires_at - now()) - interval '1 second',
-      activated_at = activated_at - (expires_at - now()) - interval '1 second',
-      expires_at = now() - interval '1 second'
-  WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) AND status = 'ACTIVE'
-$$;
 -- The SQLSTATE and DETAIL of what a statement raises (nothing of it is kept).
 CREATE FUNCTION pg_temp.error_of(p_sql text, OUT state text, OUT detail text) LANGUAGE plpgsql AS $$
 BEGIN

@@ -1,29 +1,7 @@
 -- Dates and seat maps (API.md "Queue-gated"; DESIGN.md "Holds": an expired hold is free at once).
 BEGIN;
 SELECT plan(23);
-
-CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
-CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
--- As if the hold had been taken hold_minutes + 1 second ago: all its times move back
--- together, the claim too, as the clock would have moved them.
-CREATE FUNCTION pg_temp.hold_runs_out(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  v_shift interval;
-BEGIN
-  SELECT expires_at - now() + interval '1 second' INTO v_shift FROM ticket.reservations WHERE id = p_id;
-  UPDATE ticket.reservations SET created_at = created_at - v_shift, expires_at = expires_at - v_shift WHERE id = p_id;
-  UPDATE ticket.seats SET held_until = held_until - v_shift WHERE reservation_id = p_id AND held_until IS NOT NULL;
-  UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim) - v_shift, upper(claim) - v_shift)
-  WHERE reservation_id = p_id;
-END
-$$;
-CREATE FUNCTION pg_temp.dates(p_key text, p_token text, p_concert bigint) RETURNS TABLE (on_date date, available int)
-LANGUAGE sql AS $$
-  SELECT (x->>'date')::date, (x->>'available_seats')::int
-  FROM json_array_elements((api.available_dates(p_key, p_token, p_concert)).body->'dates') x
-$$;
+\ir fixtures.psql
 
 -- available_dates: a concert with three future dates of 3 seats, added out of order, and a past one
 SELECT admin.create_concert('Catalogue test', 'Hall',

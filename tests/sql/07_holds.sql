@@ -1,24 +1,8 @@
 -- Holding, looking at and cancelling reservations (DESIGN.md "Holds"; API.md "Queue-gated").
 BEGIN;
 SELECT plan(59);
+\ir fixtures.psql
 
-CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
-CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
--- As if the hold had been taken hold_minutes + 1 second ago: all its times move back
--- together, the claim too, as the clock would have moved them.
-CREATE FUNCTION pg_temp.hold_runs_out(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  v_shift interval;
-BEGIN
-  SELECT expires_at - now() + interval '1 second' INTO v_shift FROM ticket.reservations WHERE id = p_id;
-  UPDATE ticket.reservations SET created_at = created_at - v_shift, expires_at = expires_at - v_shift WHERE id = p_id;
-  UPDATE ticket.seats SET held_until = held_until - v_shift WHERE reservation_id = p_id AND held_until IS NOT NULL;
-  UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim) - v_shift, upper(claim) - v_shift)
-  WHERE reservation_id = p_id;
-END
-$$;
 -- Seats of the concert's future performance, by the database clock.
 CREATE FUNCTION pg_temp.seat_states(p_concert bigint, p_seats int[]) RETURNS TABLE (seat_no int, status text)
 LANGUAGE sql AS $$

@@ -1,30 +1,10 @@
 -- Paying a held reservation (DESIGN.md "Payment", "Idempotency"; API.md payment and Idempotency-Key).
 BEGIN;
 SELECT plan(57);
+\ir fixtures.psql
 
-CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
-CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
-CREATE FUNCTION pg_temp.user_id(p_key text) RETURNS bigint LANGUAGE sql AS
-  $$ SELECT id FROM ticket.users WHERE api_key_hash = sha256(convert_to(p_key, 'UTF8')) $$;
 CREATE FUNCTION pg_temp.balance(p_key text) RETURNS bigint LANGUAGE sql AS
   $$ SELECT ((api.get_wallet(p_key)).body->>'balance')::bigint $$;
-CREATE FUNCTION pg_temp.row_status(p_token text) RETURNS text LANGUAGE sql AS
-  $$ SELECT status FROM ticket.queue_tokens WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) $$;
--- As if the hold had been taken hold_minutes + 1 second ago: all its times move back
--- together, the claim too, as the clock would have moved them.
-CREATE FUNCTION pg_temp.hold_runs_out(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  v_shift interval;
-BEGIN
-  SELECT expires_at - now() + interval '1 second' INTO v_shift FROM ticket.reservations WHERE id = p_id;
-  UPDATE ticket.reservations SET created_at = created_at - v_shift, expires_at = expires_at - v_shift WHERE id = p_id;
-  UPDATE ticket.seats SET held_until = held_until - v_shift WHERE reservation_id = p_id AND held_until IS NOT NULL;
-  UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim) - v_shift, upper(claim) - v_shift)
-  WHERE reservation_id = p_id;
-END
-$$;
 -- What a user's payment could have touched: balance, ledger rows, payments.
 CREATE FUNCTION pg_temp.money(p_key text) RETURNS text LANGUAGE sql AS $$
   SELECT format('balance %s, ledger %s, payments %s', pg_temp.balance(p_key),

@@ -1,43 +1,7 @@
 -- What DBAs and pg_cron call (DESIGN.md "Invariants"; plpgsql/80_admin.sql).
 BEGIN;
 SELECT plan(58);
-
-CREATE FUNCTION pg_temp.new_user(p_name text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.create_user(p_name)).body->>'api_key' $$;
-CREATE FUNCTION pg_temp.join_queue(p_key text, p_concert bigint) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.issue_token(p_key, p_concert)).body->>'token' $$;
-CREATE FUNCTION pg_temp.user_id(p_key text) RETURNS bigint LANGUAGE sql AS
-  $$ SELECT id FROM ticket.users WHERE api_key_hash = sha256(convert_to(p_key, 'UTF8')) $$;
-CREATE FUNCTION pg_temp.row_status(p_token text) RETURNS text LANGUAGE sql AS
-  $$ SELECT status FROM ticket.queue_tokens WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) $$;
-CREATE FUNCTION pg_temp.hold(p_key text, p_token text, p_concert bigint, p_seats int[]) RETURNS bigint LANGUAGE sql AS $$
-  SELECT (body->>'reservation_id')::bigint
-  FROM api.hold_seat(p_key, p_token, p_concert, (SELECT on_date FROM ticket.concert_dates WHERE concert_id = p_concert
-                                                  ORDER BY on_date LIMIT 1), p_seats)
-$$;
-CREATE FUNCTION pg_temp.hold_runs_out(p_id bigint) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  v_shift interval;
-BEGIN
-  SELECT expires_at - now() + interval '1 second' INTO v_shift FROM ticket.reservations WHERE id = p_id;
-  UPDATE ticket.reservations SET created_at = created_at - v_shift, expires_at = expires_at - v_shift WHERE id = p_id;
-  UPDATE ticket.seats SET held_until = held_until - v_shift WHERE reservation_id = p_id AND held_until IS NOT NULL;
-  UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim) - v_shift, upper(claim) - v_shift)
-  WHERE reservation_id = p_id;
-END
-$$;
-CREATE FUNCTION pg_temp.turn_runs_out(p_token text) RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket.queue_tokens
-  SET created_at = created_at - (expires_at - now()) - interval '1 second',
-      last_seen_at = last_seen_at - (expires_at - now()) - interval '1 second',
-      activated_at = activated_at - (expires_at - now()) - interval '1 second',
-      expires_at = now() - interval '1 second'
-  WHERE token_hash = sha256(convert_to(p_token, 'UTF8')) AND status = 'ACTIVE'
-$$;
-CREATE FUNCTION pg_temp.goes_idle(p_token text) RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket.queue_tokens t SET last_seen_at = now() - make_interval(secs => c.idle_seconds + 1)
-  FROM ticket.concerts c WHERE c.id = t.concert_id AND t.token_hash = sha256(convert_to(p_token, 'UTF8'))
-$$;
+\ir fixtures.psql
 
 -- Whatever other sessions left to the clock is settled first, so the counts below are ours.
 SELECT holds_expired AS flushed FROM admin.tick() \gset

@@ -1,6 +1,7 @@
 -- Operations endpoints and the concert list (API.md "Operations", GET /api/concerts).
 BEGIN;
 SELECT plan(22);
+\ir fixtures.psql
 
 CREATE FUNCTION pg_temp.metric(p_line_start text) RETURNS bigint LANGUAGE sql AS $$
   SELECT split_part(l, ' ', 2)::bigint
@@ -16,9 +17,9 @@ SELECT results_eq('SELECT status, body::jsonb, retry_after FROM api.health()',
 SELECT admin.create_concert('Ops test', 'Ops Hall', ARRAY[now() + interval '7 days'], p_seats => 5, p_hold_minutes => 7,
                             p_max_seats_per_user => 3, p_max_active => 1) AS c \gset
 SELECT on_date AS d FROM ticket.concert_dates WHERE concert_id = :c \gset
-SELECT (api.create_user('ops-a')).body->>'api_key' AS ka, (api.create_user('ops-b')).body->>'api_key' AS kb \gset
-SELECT (api.issue_token(:'ka', :c)).body->>'token' AS ta \gset
-SELECT (api.issue_token(:'kb', :c)).body->>'token' AS tb \gset
+SELECT pg_temp.new_user('ops-a') AS ka, pg_temp.new_user('ops-b') AS kb \gset
+SELECT pg_temp.join_queue(:'ka', :c) AS ta \gset
+SELECT pg_temp.join_queue(:'kb', :c) AS tb \gset
 SELECT is((api.list_concerts()).status, 200, 'list_concerts: 200');
 SELECT is(
   (SELECT x::jsonb FROM json_array_elements((api.list_concerts()).body->'concerts') x WHERE (x->>'id')::bigint = :c),
@@ -59,8 +60,7 @@ SELECT is(pg_temp.metric('ticket_payments_total'), :p0 + 1::bigint, 'metrics: ti
 SELECT is(pg_temp.metric('ticket_payments_won_total'), :w0 + 300000::bigint, 'metrics: ticket_payments_won_total adds its won');
 SELECT is(pg_temp.metric(format('ticket_queue_active{concert_id="%s"}', :c)), 1::bigint, 'metrics: the next in line is active');
 SELECT (api.hold_seat(:'kb', :'tb', :c, :'d', '{3}')).body->>'reservation_id' AS rb \gset
-UPDATE ticket.reservations SET expires_at = now() - interval '1 second' WHERE id = :rb;
-UPDATE ticket.seats SET held_until = now() - interval '1 second' WHERE reservation_id = :rb;
+SELECT pg_temp.hold_runs_out(:rb);
 SELECT is(pg_temp.metric('ticket_holds_expired_total'), :e0 + 1::bigint, 'metrics: a hold past its expiry counts as expired before the tick');
 
 -- note_error
