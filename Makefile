@@ -244,6 +244,10 @@ serve: var-dir
 	pool_mode = transaction
 	max_client_conn = 2000
 	default_pool_size = 20
+	# A database that is down answers 503 in seconds, not after 2 minutes,
+	# and is used again within a second of coming back.
+	query_wait_timeout = 5
+	server_login_retry = 1
 	logfile = $(VAR)/log/pgbouncer.log
 	EOF
 	  $(RUN_AS) /usr/sbin/pgbouncer -q '$(VAR)/pgbouncer.ini' & pids+=($$!)

@@ -1,6 +1,7 @@
 /*
  * testutil.c: run one request through the gate and a handler table, as
- * main.c does, but with the environment and body the test sets.
+ * main.c does, but with the environment and body the test sets, and with
+ * a database handle (db.c) whose connection string reaches no server.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "tk_test.h"
 
 struct tk_req test_req;
+struct tk_db *test_db;
 
 static const char *const cgi_vars[] = {
 	"REQUEST_METHOD", "REQUEST_URI", "SCRIPT_NAME", "PATH_INFO",
@@ -41,7 +43,7 @@ run_request(const tk_handler *handlers, const char *body, size_t len)
 	struct tk_req	*r = &test_req;
 
 	tk_req_free(r);
-	tk_req_init(r, NULL);
+	tk_req_init(r, test_db);
 	tk_req_from_env(r);
 	if (body != NULL && !r->body_too_large) {
 		ck_assert_uint_le(len, TK_BODY_MAX);
@@ -133,15 +135,17 @@ void
 test_setup(void)
 {
 	env_clear();
-	fake_db_reset();
-	tk_req_init(&test_req, NULL);
+	test_db = tk_db_new(TEST_DB_NOWHERE, 1, 0);
+	ck_assert_ptr_nonnull(test_db);
+	tk_req_init(&test_req, test_db);
 }
 
 void
 test_teardown(void)
 {
 	tk_req_free(&test_req);
-	fake_db_reset();
+	tk_db_free(test_db);
+	test_db = NULL;
 	env_clear();
 }
 

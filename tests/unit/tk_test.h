@@ -1,7 +1,11 @@
 /*
- * tk_test.h: what the Check suites of cgi-bin share: a fake database
- * (fake_db.c) that records the one call a request makes and answers as
- * scripted, and helpers to run a request through the gate (testutil.c).
+ * tk_test.h: what the Check suites of cgi-bin share: helpers to run a
+ * request through the gate and a program's handlers (testutil.c).  There
+ * is no database in the unit tests, real or fake: the programs' own db.c
+ * is linked in with a connection string that reaches no server, so a
+ * request that gets through the gate to its call is answered 503 by
+ * db.c's real no-connection path (08001).  What the calls pass and what
+ * the database answers is tested end to end in tests/http/.
  */
 #ifndef TK_TEST_H
 #define TK_TEST_H
@@ -22,21 +26,13 @@ extern const tk_handler *const tk_program_health;
 extern const tk_handler *const tk_program_metrics;
 extern const tk_handler *const tk_program_notfound;
 
-/* fake_db.c: the last call, and what the next call answers. */
-struct fake_call {
-	int		 calls;
-	enum tk_stmt	 stmt;
-	int		 nparams;
-	char		*params[TK_PARAMS_MAX];	/* NULL for SQL NULL */
-};
-extern struct fake_call fake_last;
-void	 fake_db_reset(void);
-void	 fake_db_reply(int, const char *, int);
-void	 fake_db_error(const char *, const char *, const char *, const char *);
-const char *fake_param(int);
+/* A libpq connection string that reaches no server (testutil.c). */
+#define TEST_DB_NOWHERE \
+	"host=/nonexistent/tk-unit-no-database port=1 dbname=none connect_timeout=1"
 
 /* testutil.c */
 extern struct tk_req test_req;
+extern struct tk_db *test_db;
 void	 env_clear(void);
 void	 env_request(const char *, const char *);
 struct tk_req *run_request(const tk_handler *, const char *, size_t);
