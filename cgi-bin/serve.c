@@ -216,10 +216,13 @@ tk_serve(struct tk_req *r, const tk_handler *handlers)
 
 	if (gate_route(r, &rt) != TK_OK)
 		return;
+	/*
+	 * lighttpd routed on its own normalised path ("..%2f" may climb out
+	 * of a resource), this program on the raw one: what the server did
+	 * not route here does not exist here.
+	 */
 	if (handlers[r->route] == NULL) {
-		tk_log("%s %s: not served by this program (server routing)",
-		    r->method_name, r->path);
-		tk_reply_error(r, TK_INTERNAL, NULL, NULL, NULL);
+		tk_reply_error(r, TK_NOT_FOUND, NULL, NULL, NULL);
 		return;
 	}
 	if (gate_input(r, &rt) != TK_OK)
