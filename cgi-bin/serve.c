@@ -99,26 +99,75 @@ has_huge_number(const json_t *v)
 }
 
 /*
+ * The name of the object member whose value ends just before pos (where
+ * the parser stopped): back over the value, the ':' and the quoted name.
+ * Returns 0 when the text there is not `"name": value`.
+ */
+static int
+member_before(const char *body, size_t pos, char *out, size_t outsize)
+{
+	size_t	 end, start;
+
+	while (pos > 0 && body[pos - 1] != ':' && body[pos - 1] != ',' &&
+	    body[pos - 1] != '{' && body[pos - 1] != '[')
+		pos--;
+	if (pos == 0 || body[pos - 1] != ':')
+		return 0;
+	pos--;
+	while (pos > 0 && strchr(" \t\r\n", body[pos - 1]) != NULL)
+		pos--;
+	if (pos == 0 || body[pos - 1] != '"')
+		return 0;
+	end = --pos;
+	while (pos > 0 && body[pos - 1] != '"')
+		pos--;
+	if (pos == 0 || end - pos >= outsize)
+		return 0;
+	start = pos;
+	memcpy(out, body + start, end - start);
+	out[end - start] = '\0';
+	return 1;
+}
+
+/* A number out of range in member k: its field's range error, else 400. */
+static void
+reply_huge_member(struct tk_req *r, const char *k)
+{
+	enum tk_field	 f = tk_field_by_name(k, strlen(k));
+
+	if (f != TK_FIELD__MAX && (tk_fields[f].kind == TK_KIND_INT ||
+	    tk_fields[f].kind == TK_KIND_SEAT))
+		tk_reply_range(r, f);
+	else
+		tk_reply_field(r, TK_INVALID_ARGUMENT, k,
+		    "holds a number out of range");
+}
+
+/*
  * jansson refuses integers past int64.  Name the member that holds one:
  * out of range for its field (INVALID_AMOUNT for an amount), else 400.
+ * A number past even a double's range stops the second parse too: then
+ * the member is the one the first parse stopped in (pos).
  */
 static void
-reply_overflow(struct tk_req *r)
+reply_overflow(struct tk_req *r, size_t pos)
 {
+	char		 name[64];
 	const char	*k;
 	json_t		*doc, *m;
-	enum tk_field	 f;
 
 	doc = json_loadb(r->body, r->bodylen,
 	    JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
+	if (doc == NULL && pos <= r->bodylen &&
+	    member_before(r->body, pos, name, sizeof(name))) {
+		reply_huge_member(r, name);
+		return;
+	}
 	json_object_foreach(doc, k, m) {
 		if (!has_huge_number(m))
 			continue;
-		f = tk_field_by_name(k, strlen(k));
-		if (f != TK_FIELD__MAX && json_is_real(m) &&
-		    (tk_fields[f].kind == TK_KIND_INT ||
-		    tk_fields[f].kind == TK_KIND_SEAT))
-			tk_reply_range(r, f);
+		if (json_is_real(m))
+			reply_huge_member(r, k);
 		else
 			tk_reply_field(r, TK_INVALID_ARGUMENT, k,
 			    "holds a number out of range");
@@ -163,7 +212,7 @@ gate_body(struct tk_req *r, unsigned int flags)
 	r->json = json_loadb(r->body, r->bodylen, JSON_REJECT_DUPLICATES, &err);
 	if (r->json == NULL) {
 		if (json_error_code(&err) == json_error_numeric_overflow) {
-			reply_overflow(r);
+			reply_overflow(r, (size_t)err.position);
 			return TK_REPLIED;
 		}
 		snprintf(msg, sizeof(msg), "invalid JSON: %s", err.text);

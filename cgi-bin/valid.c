@@ -123,7 +123,8 @@ tk_utf8_chars(const char *s, size_t n)
 			cp = (cp << 6) | (u[i + k] & 0x3f);
 		}
 		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp <= 0x9f))	/* C1 controls */
 			return -1;
 		i += len;
 		chars++;
