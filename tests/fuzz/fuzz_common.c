@@ -208,7 +208,9 @@ ref_utf8_count(const unsigned char *s, size_t n, int *controls)
 			if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xbf))
 				return -1;
 		}
-		if (len == 1 && (c < 0x20 || c == 0x7f))
+		/* C0 controls and DEL, and C1 controls (U+0080..U+009F: C2 80..9F) */
+		if ((len == 1 && (c < 0x20 || c == 0x7f)) ||
+		    (len == 2 && c == 0xc2 && s[i + 1] <= 0x9f))
 			*controls = 1;
 		i += len;
 		count++;
