@@ -25,6 +25,7 @@ start)
   done
   echo "service.sh: $mode service on port $port did not come up:" >&2
   tail -n 20 "$TICKET_VAR/serve-$port.log" >&2
+  "$0" stop "$port"   # nothing it started may outlive the failure
   exit 1 ;;
 stop)
   port=$2 f=$(pidfile "$2")
