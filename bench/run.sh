@@ -22,7 +22,7 @@ progress() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 
 progress "loading $DATES dates of 50 seats, $ACTIVE admitted and $WAITING waiting users"
 "${psql[@]}" -v dates="$DATES" -v active="$ACTIVE" -v waiting="$WAITING" -f sql/setup.sql >/dev/null
-"${psql[@]}" -c "\\copy (SELECT token FROM bench.users WHERE n > $ACTIVE) TO '$out/tokens.txt'"
+"${psql[@]}" -c "\\copy (SELECT token FROM bench.users WHERE n > $ACTIVE + 100) TO '$out/tokens.txt'"
 "${psql[@]}" -c "\\copy (SELECT key || ' ' || token || ' ' || on_date || ' ' || seat_no FROM bench.holds ORDER BY n) TO '$out/holds.txt'"
 concert=$("${psql[@]}" -c "SELECT id FROM bench.concert")
 seats=$(wc -l <"$out/holds.txt")

@@ -204,7 +204,8 @@ BEGIN
       RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', NULL, NULL, NULL));
     END IF;
     v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
-    IF v_position <= v_c.max_active THEN
+    -- Only a poller a free slot could take admits: the rest never touch the lock.
+    IF v_position <= v_c.max_active AND v_position <= v_c.max_active - ticket.queue_active(v_t.concert_id) THEN
       PERFORM ticket.admit(v_t.concert_id, v_t.id);
       SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
       SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;

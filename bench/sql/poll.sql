@@ -1,2 +1,2 @@
-\set n random(:active + 1, :active + :waiting)
+\set n random(:active + 101, :active + :waiting)
 SELECT * FROM api.queue_status((SELECT token FROM bench.users WHERE n = :n));

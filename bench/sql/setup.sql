@@ -1,5 +1,5 @@
--- Bench data: a concert whose queue holds :waiting tokens behind :active admitted
--- users, with :dates dates of 50 seats. Raw keys and tokens are kept in schema bench,
+-- Bench data: a concert with :dates dates of 50 seats and :active admitted users who
+-- hold them, and a second concert whose queue has :waiting users (100 admitted). Raw keys and tokens are kept in schema bench,
 -- which only the bench creates, so pgbench can pick real ones.
 SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS bench CASCADE;
@@ -11,9 +11,12 @@ CREATE TABLE bench.concert AS SELECT :concert_id::bigint AS id;
 CREATE TABLE bench.users (n int PRIMARY KEY, key text NOT NULL, token text);
 INSERT INTO bench.users
 SELECT n, (api.create_user('bench' || n)).body->>'api_key' FROM generate_series(1, :active + :waiting) n;
-UPDATE bench.users SET token = (api.issue_token(key, :concert_id)).body->>'token';
+UPDATE bench.users SET token = (api.issue_token(key, :concert_id)).body->>'token' WHERE n <= :active;
 -- Admit the first :active in one go (admitting on each join would recount them every time).
 SELECT admin.set_queue(:concert_id, p_max_active => :active) AS admitted \gset
+-- The waiting room: a sale-sized queue, 100 admitted at a time, :waiting behind them.
+SELECT admin.create_concert('Bench queue', 'Bench hall', ARRAY[now() + interval '1 day']) AS queue_concert_id \gset
+UPDATE bench.users SET token = (api.issue_token(key, :queue_concert_id)).body->>'token' WHERE n > :active;
 SELECT count(api.charge_wallet(key, 10000000, NULL)) AS charged FROM bench.users WHERE n <= :active \gset
 -- Holds walk through the seats in order, four per user, so none collides.
 CREATE TABLE bench.holds (n bigint PRIMARY KEY, key text, token text, on_date date, seat_no int);
