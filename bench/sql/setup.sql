@@ -18,14 +18,16 @@ SELECT admin.set_queue(:concert_id, p_max_active => :active) AS admitted \gset
 SELECT admin.create_concert('Bench queue', 'Bench hall', ARRAY[now() + interval '1 day']) AS queue_concert_id \gset
 UPDATE bench.users SET token = (api.issue_token(key, :queue_concert_id)).body->>'token' WHERE n > :active;
 SELECT count(api.charge_wallet(key, 10000000, NULL)) AS charged FROM bench.users WHERE n <= :active \gset
--- Holds walk through the seats in order, four per user, so none collides.
+-- Holds walk through the seats in order, a user's four spread :active holds apart: no
+-- two holds in flight share a seat or a user (one user's holds queue on its token).
 CREATE TABLE bench.holds (n bigint PRIMARY KEY, key text, token text, on_date date, seat_no int);
 INSERT INTO bench.holds
 SELECT x.n, u.key, u.token, x.on_date, x.seat_no
 FROM (SELECT row_number() OVER (ORDER BY d.on_date, s.seat_no) AS n, d.on_date, s.seat_no
       FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id
       WHERE d.concert_id = :concert_id) x
-JOIN bench.users u ON u.n = (x.n - 1) / 4 + 1 AND u.n <= :active;
+JOIN bench.users u ON u.n = (x.n - 1) % :active + 1
+WHERE x.n <= 4 * :active;
 CREATE SEQUENCE bench.next_hold;
 -- One round trip per hold: the next prepared hold, then api.hold_seat.
 CREATE FUNCTION bench.hold_next() RETURNS SETOF api.reply LANGUAGE sql AS $$
