@@ -347,6 +347,18 @@ extern int	 tk_log_quiet;
  * Each program ends with TK_PROGRAM(name, handlers): its main(), or, in
  * the unit tests, a pointer to its handler table.
  */
+/* The handler tables, defined only by programs built with TK_UNIT_TEST. */
+extern const tk_handler *const tk_program_users;
+extern const tk_handler *const tk_program_wallet;
+extern const tk_handler *const tk_program_concerts;
+extern const tk_handler *const tk_program_queue;
+extern const tk_handler *const tk_program_seats;
+extern const tk_handler *const tk_program_reservations;
+extern const tk_handler *const tk_program_payment;
+extern const tk_handler *const tk_program_health;
+extern const tk_handler *const tk_program_metrics;
+extern const tk_handler *const tk_program_notfound;
+
 #ifdef TK_UNIT_TEST
 #define TK_PROGRAM(name, table) \
 	const tk_handler *const tk_program_##name = (table);

@@ -228,6 +228,13 @@ $$;
 COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
   'The queue answer for a token: status, position, ETA, Retry-After; admits when near the front.';
 
+CREATE OR REPLACE FUNCTION ticket.queue_token(p_api_key text, p_nonce bytea)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $$ SELECT 'qt_' || ticket.base64url(hmac(p_nonce, convert_to(p_api_key, 'UTF8'), 'sha256')) $$;
+COMMENT ON FUNCTION ticket.queue_token(text, bytea) IS
+  'The raw queue token: hmac of the nonce under the API key, which the database never keeps.';
+
 CREATE OR REPLACE FUNCTION api.issue_token(p_api_key text, p_concert_id bigint)
 RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
@@ -251,12 +258,12 @@ BEGIN
   IF found AND v_live.status = 'ACTIVE' AND v_live.expires_at <= now() THEN
     PERFORM ticket.end_turn(v_live.id, 'EXPIRED');
   ELSIF found THEN
-    v_token := 'qt_' || ticket.base64url(hmac(v_live.nonce, convert_to(p_api_key, 'UTF8'), 'sha256'));
+    v_token := ticket.queue_token(p_api_key, v_live.nonce);
     RETURN ticket.token_reply(v_token, v_live.id, 200);
   END IF;
 
   v_nonce := gen_random_bytes(16);
-  v_token := 'qt_' || ticket.base64url(hmac(v_nonce, convert_to(p_api_key, 'UTF8'), 'sha256'));
+  v_token := ticket.queue_token(p_api_key, v_nonce);
   UPDATE ticket.queues SET joined = joined + 1 WHERE concert_id = p_concert_id
   RETURNING * INTO v_queue;
   INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status)

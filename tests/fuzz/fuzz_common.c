@@ -11,17 +11,6 @@
 
 #include "fuzz_common.h"
 
-extern const tk_handler *const tk_program_users;
-extern const tk_handler *const tk_program_wallet;
-extern const tk_handler *const tk_program_concerts;
-extern const tk_handler *const tk_program_queue;
-extern const tk_handler *const tk_program_seats;
-extern const tk_handler *const tk_program_reservations;
-extern const tk_handler *const tk_program_payment;
-extern const tk_handler *const tk_program_health;
-extern const tk_handler *const tk_program_metrics;
-extern const tk_handler *const tk_program_notfound;
-
 tk_handler fuzz_handlers[TK_ROUTE__MAX];
 
 enum fuzz_db_mode fuzz_db_mode;

@@ -14,18 +14,6 @@
 
 #include "ticket.h"
 
-/* The programs' handler tables (TK_PROGRAM with TK_UNIT_TEST). */
-extern const tk_handler *const tk_program_users;
-extern const tk_handler *const tk_program_wallet;
-extern const tk_handler *const tk_program_concerts;
-extern const tk_handler *const tk_program_queue;
-extern const tk_handler *const tk_program_seats;
-extern const tk_handler *const tk_program_reservations;
-extern const tk_handler *const tk_program_payment;
-extern const tk_handler *const tk_program_health;
-extern const tk_handler *const tk_program_metrics;
-extern const tk_handler *const tk_program_notfound;
-
 /* A libpq connection string that reaches no server (testutil.c). */
 #define TEST_DB_NOWHERE \
 	"host=/nonexistent/tk-unit-no-database port=1 dbname=none connect_timeout=1"
