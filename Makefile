@@ -23,6 +23,8 @@ DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
 	chromium fonts-nanum jq
 # clang for SANITIZE=1 and the libFuzzer harnesses; valgrind for the leak runs.
 DEB_PACKAGES += clang libclang-rt-dev valgrind
+# libcurl for the bench's sale-open load generator.
+DEB_PACKAGES += libcurl4-openssl-dev
 
 # Debian's /usr/bin/psql picks a version by itself; use 15's tools directly.
 PGBIN := /usr/lib/postgresql/15/bin
@@ -40,6 +42,8 @@ STRESS_PGPORT ?= 55435
 MODE ?= fastcgi
 PORT ?= 8080
 BOUNCER_PORT ?= 6432
+# BENCH=1 also serves the bench's constant-answer programs under /_bench/.
+BENCH ?=
 
 # `make install`: programs, pages, SQL, and a lighttpd conf-available snippet
 # whose programs connect with INSTALL_DBURL.
@@ -225,6 +229,7 @@ serve: var-dir
 	mkdir -p "$$www/build"
 	cp -R htdocs "$$www/htdocs"
 	cp -R '$(BUILD)/cgi-bin' "$$www/build/cgi-bin"
+	$(if $(filter 1,$(BENCH)),cp -R '$(BUILD)/bench' "$$www/build/bench")
 	chmod -R a+rX "$$www"
 	pids=()
 	trap 'trap "" TERM; kill -TERM "$${pids[@]}" 2>/dev/null; wait' EXIT
@@ -256,7 +261,7 @@ serve: var-dir
 	fi
 	TICKET_MODE='$(MODE)' TICKET_PORT='$(PORT)' TICKET_VAR='$(VAR)' \
 	TICKET_DOCROOT="$$www/htdocs" TICKET_BUILD="$$www/build" TICKET_DBURL="$$dburl" \
-	TICKET_USER='$(or $(RUN_USER),$(shell id -un))' \
+	TICKET_USER='$(or $(RUN_USER),$(shell id -un))' TICKET_BENCH='$(BENCH)' \
 	  /usr/sbin/lighttpd -D -f '$(CURDIR)/lighttpd.conf' & pids+=($$!)
 	wait -n || true
 	echo "make serve: a service exited" >&2
@@ -294,6 +299,7 @@ test: deps build
 
 # Not part of `make test`: pgbench's ceiling beside HTTP in both modes.
 bench: deps build
+	@$(MAKE) -s -C bench BUILD='$(BUILD)'
 	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(VAR)/bench' FRESH_PGPORT=$(BENCH_PGPORT) \
 	  FRESH_SETUP='SELECT 1' FRESH_RUN=bench/run.sh
 

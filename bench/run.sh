@@ -1,88 +1,237 @@
 #!/usr/bin/env bash
-# The database's ceiling against HTTP in both modes, for the hot calls: a waiting
-# browser's poll (api.queue_status) and a hold (api.hold_seat). pgbench calls the
-# functions over persistent prepared connections; wrk sends real requests with real
-# tokens through lighttpd. Same concurrency for both. Run by `make bench`, which
-# provides a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT).
+# make bench: each hot call of the service against the database's own ceiling, how
+# the calls grow with the queue and the catalogue, and a sale opening.
+#
+#   1. ceiling  P: pgbench calls the SQL function over persistent prepared connections
+#   2. HTTP     the same call through lighttpd, FastCGI then CGI (wrk, real keys and
+#               tokens), beside H (a FastCGI program answering a constant) and B (a CGI
+#               program that connects through pgbouncer and answers a constant);
+#               L = 1/(1/H + 1/P) is the most an HTTP call can do on these shared cores
+#   3. growth   poll and hold latency at a fixed rate with 1k/100k/1M waiting tokens
+#               and 10/10k dates
+#   4. surge    20,000 users join within seconds, poll at Retry-After, buy (bench/programs/surge)
+#
+# Run by `make bench` with a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT,
+# TICKET_BUILD). Prints a table; $TICKET_VAR/bench/results.json has every figure.
 set -euo pipefail
 cd "$(dirname "$0")"
-CLIENTS=${BENCH_CLIENTS:-16}
-SECONDS_PER_RUN=${BENCH_SECONDS:-10}
-DATES=${BENCH_DATES:-800}
-ACTIVE=${BENCH_ACTIVE:-10000}
-WAITING=${BENCH_WAITING:-10000}
+CLIENTS=${BENCH_CLIENTS:-8}      # concurrency of pgbench and wrk alike
+T=${BENCH_SECONDS:-5}            # seconds per measurement
+DATES=${BENCH_DATES:-800}        # dates of 50 seats of the hold concert
+HOLDERS=${BENCH_HOLDERS:-10000}  # admitted users of the hold concert
+WAITING=${BENCH_WAITING:-40000}  # users in line of the poll concert (also join and pay)
+SURGE_USERS=${BENCH_SURGE_USERS:-20000}
+SURGE_DATES=${BENCH_SURGE_DATES:-6}
 PORT=${BENCH_PORT:-18200}
 out="$TICKET_VAR/bench"
-mkdir -p "$out"
+rm -rf "$out" && mkdir -p "$out"
+results="$out/results.tsv"   # section, name, path, calls/s, p50 ms, p99 ms
 psql=(psql -X -q -At -v ON_ERROR_STOP=1)
-results="$out/results.tsv"
-: >"$results"
+started=$(date +%s)
 
-progress() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-progress "loading $DATES dates of 50 seats, $ACTIVE admitted and $WAITING waiting users"
-"${psql[@]}" -v dates="$DATES" -v active="$ACTIVE" -v waiting="$WAITING" -f sql/setup.sql >/dev/null
-"${psql[@]}" -c "\\copy (SELECT token FROM bench.users WHERE n > $ACTIVE + 100) TO '$out/tokens.txt'"
-"${psql[@]}" -c "\\copy (SELECT key || ' ' || token || ' ' || on_date || ' ' || seat_no FROM bench.holds ORDER BY n) TO '$out/holds.txt'"
-concert=$("${psql[@]}" -c "SELECT id FROM bench.concert")
-seats=$(wc -l <"$out/holds.txt")
-
-holds_made() { "${psql[@]}" -c "SELECT count(*) FROM ticket.reservations WHERE concert_id = $concert"; }
-record() { # operation client rate p50 p99
-  printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
-  progress "$(printf '%-22s %-16s %8s calls/s  p50 %s  p99 %s' "$@")"
+progress() { printf '[bench %4ss] %s\n' "$(($(date +%s) - started))" "$*" >&2; }
+fail() { echo "bench: $*" >&2; exit 1; }
+sql() { "${psql[@]}" -c "$1"; }
+record() { # section name path rate p50 p99
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
+  progress "$(printf '%-7s %-14s %-9s %9s/s  p50 %7s ms  p99 %7s ms' "$@")"
 }
 
-# pgbench: calls/s from its own count; for holds from the rows made (a run that ran
-# out of seats would count calls that held nothing: that fails the bench instead).
-pgbench_run() { # name script
-  local log="$out/pgbench-$1.log"
-  pgbench -n -M prepared -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" -r -D active="$ACTIVE" -D waiting="$WAITING" \
-    -f "sql/$2.sql" --log --log-prefix="$out/pgbench-$1" >"$log" 2>&1
-  local tps p50 p99
+# ---------------------------------------------------------------- data
+progress "loading: $HOLDERS admitted users, $DATES dates of 50 seats, $WAITING in line"
+"${psql[@]}" -f sql/loaders.sql >/dev/null
+"${psql[@]}" -v dates="$DATES" -v holders="$HOLDERS" -v waiting="$WAITING" -f sql/setup.sql >/dev/null
+eval "$(sql "SELECT string_agg(format('%s=%s', name, id), ' ') FROM bench.concerts")"
+users=$((HOLDERS + WAITING))
+sql "\\copy (SELECT key FROM bench.users ORDER BY n) TO '$out/joiners.txt'"
+sql "\\copy (SELECT token FROM bench.tokens WHERE concert_id = $queue AND n > $HOLDERS + 100) TO '$out/tokens.txt'"
+sql "\\copy (SELECT u.key || ' ' || t.token FROM bench.users u JOIN bench.tokens t ON t.n = u.n AND t.concert_id = $hold ORDER BY u.n) TO '$out/holders.txt'"
+sql "\\copy (SELECT on_date FROM bench.dates ORDER BY n) TO '$out/dates.txt'"
+sql "\\copy (SELECT key || ' ' || token || ' ' || on_date || ' ' || seat_no FROM bench.holds WHERE concert_id = $hold ORDER BY n) TO '$out/holds.txt'"
+planned_holds=$(wc -l <"$out/holds.txt")
+pgvars=(-D holders="$HOLDERS" -D waiting="$WAITING" -D dates="$DATES"
+        -D hold="$hold" -D queue="$queue" -D join="$join" -D pay="$pay")
+
+# What a run of an operation changed, to check that every call did its work:
+# joins made tokens, holds reservations, pays payments (a call that found no
+# planned row returns nothing, and pgbench would count it).
+work_done() {
+  case $1 in
+  join) sql "SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = $join" ;;
+  hold) sql "SELECT bench.holds_made($hold)" ;;
+  pay)  sql "SELECT count(*) FROM ticket.payments p JOIN ticket.reservations r ON r.id = p.reservation_id WHERE r.concert_id = $pay" ;;
+  *)    echo 0 ;;
+  esac
+}
+# Before a run: joins start from an empty queue; holds from the next unused row of
+# the plan; pays need holds made (in bulk) for the most this run could pay. The rows
+# go to files for wrk.
+hold_next=1 pay_next=1
+prepare() { # op most-pays
+  case $1 in
+  join) sql "SELECT bench.reset_joins($join)" >/dev/null ;;
+  hold)
+    sql "SELECT setval('bench.next_$hold', $hold_next, false)" >/dev/null
+    sql "\\copy (SELECT key || ' ' || token || ' ' || on_date || ' ' || seat_no FROM bench.holds WHERE concert_id = $hold AND n >= $hold_next ORDER BY n) TO '$out/holds.txt'" ;;
+  pay)
+    local last=$((pay_next + $2 - 1))
+    [ "$last" -le "$users" ] || last=$users
+    [ "$pay_next" -lt "$last" ] || fail "no user left to pay; raise BENCH_WAITING"
+    sql "SELECT bench.make_holds($pay, $pay_next, $last)" >/dev/null
+    sql "SELECT setval('bench.next_pay', $pay_next, false)" >/dev/null
+    sql "\\copy (SELECT key || ' ' || token || ' ' || reservation_id || ' ' || n FROM bench.holds WHERE concert_id = $pay AND n BETWEEN $pay_next AND $last ORDER BY n) TO '$out/pays.txt'"
+    pays_ready=$((last - pay_next + 1)) ;;
+  esac
+}
+# After a run: every answered call did its work (HTTP: a call still in flight at the
+# end may have done it too), and no run used up its rows; the next run starts after
+# the rows this one may have used.
+settle() { # op calls before slack
+  case $1 in join|hold|pay) ;; *) return 0 ;; esac
+  local done_now; done_now=$(($(work_done "$1") - $3))
+  [ "$done_now" -ge "$2" ] && [ "$done_now" -le $(($2 + $4)) ] ||
+    fail "$1: $2 calls answered but $done_now did their work (see $out)"
+  case $1 in
+  hold) hold_next=$((hold_next + done_now + 2 * CLIENTS))
+        [ "$hold_next" -le "$planned_holds" ] || fail "hold: ran out of seats; raise BENCH_DATES" ;;
+  pay)  [ "$done_now" -lt "$pays_ready" ] || fail "pay: ran out of holds to pay"
+        pay_next=$((pay_next + done_now + 2 * CLIENTS)) ;;
+  esac
+}
+
+# p50 and p99 in ms of a file of latencies in microseconds, one per line.
+percentiles() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) exit 1; printf "%.2f %.2f\n", a[int((NR - 1) * 0.5) + 1] / 1000, a[int((NR - 1) * 0.99) + 1] / 1000}'; }
+
+# ---------------------------------------------------------------- 1. ceiling
+pgbench_run() { # section name script [extra pgbench options]
+  local section=$1 name=$2 script=$3; shift 3
+  local log="$out/pgbench-$section-$name.log" before; before=$(work_done "$name")
+  pgbench -n -M prepared -j 2 "${pgvars[@]}" -T "$T" "$@" -f "sql/$script.sql" \
+    --log --log-prefix="$out/pgbench-tx" >"$log" 2>&1 || fail "pgbench $name failed: $(tail -n 3 "$log")"
+  local calls tps p50 p99
+  calls=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$log")
-  read -r p50 p99 < <(cat "$out/pgbench-$1".* | awk '{print $3}' | sort -n |
-    awk '{a[NR]=$1} END {printf "%.2fms %.2fms\n", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}')
-  rm -f "$out/pgbench-$1".[0-9]*
-  if [ "$2" = hold ]; then
-    local made; made=$(holds_made)
-    [ "$made" -lt "$seats" ] || { echo "bench: ran out of seats; raise BENCH_DATES" >&2; exit 1; }
-    tps=$(awk -v m="$made" -v s="$SECONDS_PER_RUN" 'BEGIN {printf "%.0f", m / s}')
-    "${psql[@]}" -c "SELECT bench.reset_holds()" >/dev/null
-  fi
-  record "$1" "pgbench(ceiling)" "$(printf '%.0f' "$tps")" "$p50" "$p99"
+  read -r p50 p99 < <(cat "$out"/pgbench-tx.* | awk '{print $3}' | percentiles)
+  rm -f "$out"/pgbench-tx.*
+  settle "$name" "$calls" "$before" 0
+  record "$section" "$name" pgbench "$(printf '%.0f' "$tps")" "$p50" "$p99"
 }
 
-wrk_run() { # name mode lua
-  local log="$out/wrk-$1-$2.log"
-  TOKENS="$out/tokens.txt" HOLDS="$out/holds.txt" CONCERT="$concert" WRK_THREADS=2 \
-    wrk -t2 -c"$CLIENTS" -d"${SECONDS_PER_RUN}s" --latency -s "wrk/$3.lua" "http://127.0.0.1:$PORT" >"$log" 2>&1
-  local rps p50 p99 non2xx
+ops=(join poll seats hold charge pay)
+progress "1/4 ceiling: pgbench, $CLIENTS clients, ${T}s per call"
+for op in "${ops[@]}"; do
+  prepare "$op" $((4000 * T))
+  pgbench_run ceiling "$op" "$op" -c "$CLIENTS"
+done
+
+# ---------------------------------------------------------------- 2. HTTP
+ms() { awk '{v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; printf "%.2f", v}'; }
+wrk_run() { # section name path script
+  local section=$1 name=$2 path=$3 script=$4
+  local log="$out/wrk-$name-$path.log" before; before=$(work_done "$name")
+  JOINERS="$out/joiners.txt" TOKENS="$out/tokens.txt" HOLDERS="$out/holders.txt" DATES="$out/dates.txt" \
+  HOLDS="$out/holds.txt" PAYS="$out/pays.txt" CONCERT=${CONCERT:-} CONST_PATH=${CONST_PATH:-} \
+  RUN_TAG="$path" WRK_THREADS=1 \
+    wrk -t1 -c"$CLIENTS" -d"${T}s" --latency -s "wrk/$script.lua" "http://127.0.0.1:$PORT" >"$log" 2>&1 ||
+    fail "wrk $name failed: $(tail -n 3 "$log")"
+  local rps calls p50 p99 non2xx errors
   rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$log")
-  p50=$(awk '$1 == "50%" {print $2}' "$log")
-  p99=$(awk '$1 == "99%" {print $2}' "$log")
+  calls=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$log")
+  p50=$(awk '$1 == "50%" {print $2}' "$log" | ms)
+  p99=$(awk '$1 == "99%" {print $2}' "$log" | ms)
   non2xx=$(sed -n 's/^ *Non-2xx or 3xx responses: *\([0-9]*\)/\1/p' "$log")
-  if [ "$3" = hold ]; then
-    local made; made=$(holds_made)
-    [ "$made" -lt "$seats" ] || { echo "bench: ran out of seats; raise BENCH_DATES" >&2; exit 1; }
-    "${psql[@]}" -c "SELECT bench.reset_holds()" >/dev/null
-  fi
-  [ -z "$non2xx" ] || { echo "bench: $non2xx answers were not 2xx in $log" >&2; exit 1; }
-  record "$1" "http($2)" "$(printf '%.0f' "$rps")" "$p50" "$p99"
+  errors=$(sed -n 's/^ *Socket errors: *\(.*\)/\1/p' "$log")
+  [ -z "$non2xx" ] || fail "$name over $path: $non2xx answers were not 2xx ($log)"
+  [ -z "$errors" ] || fail "$name over $path: socket errors $errors ($log)"
+  settle "$name" "$calls" "$before" "$CLIENTS"
+  record "$section" "$name" "$path" "$(printf '%.0f' "$rps")" "$p50" "$p99"
 }
 
 trap '../tests/lib/service.sh stop $PORT' EXIT
-pgbench_run poll poll
-pgbench_run hold hold
+pay_rate=$(awk -F'\t' '$1 == "ceiling" && $2 == "pay" {print $4}' "$results")
 for mode in fastcgi cgi; do
-  progress "starting lighttpd in $mode mode"
-  ../tests/lib/service.sh start "$mode" "$PORT"
-  wrk_run poll "$mode" poll
-  wrk_run hold "$mode" hold
+  progress "2/4 HTTP, $mode: lighttpd + $([ $mode = cgi ] && echo 'pgbouncer + ')programs, wrk $CLIENTS connections"
+  SERVE_ARGS='BENCH=1' ../tests/lib/service.sh start "$mode" "$PORT"
+  if [ "$mode" = fastcgi ]; then
+    CONST_PATH=/_bench/fastcgi/constant wrk_run http constant "$mode" constant
+  else
+    CONST_PATH=/_bench/cgi/constant_db wrk_run http constant "$mode" constant
+  fi
+  for op in "${ops[@]}"; do
+    # HTTP may beat pgbench a little (lighttpd batches nothing, but no wrapper runs).
+    prepare "$op" $(( (pay_rate * 3 / 2 + 100) * T ))
+    case $op in join) c=$join ;; seats|hold) c=$hold ;; *) c= ;; esac
+    CONCERT=$c wrk_run http "$op" "$mode" "$op"
+  done
   ../tests/lib/service.sh stop "$PORT"
 done
 
-printf '\n%-6s %-16s %10s %10s %10s %8s   (%s clients, %s s each, %s waiting tokens)\n' \
-  operation path calls/s p50 p99 ratio "$CLIENTS" "$SECONDS_PER_RUN" "$WAITING"
-awk -F'\t' '$2 == "pgbench(ceiling)" {ceil[$1] = $3}
-  {printf "%-6s %-16s %10s %10s %10s %8.2f\n", $1, $2, $3, $4, $5, $3 / ceil[$1]}' "$results"
+# ---------------------------------------------------------------- 3. growth
+progress "3/4 growth: loading queues of 1k, 100k and 1M waiting tokens and 10k dates (about a minute)"
+"${psql[@]}" -f sql/growth.sql >/dev/null
+for g in "waiting 1k" "waiting 100k" "waiting 1M" "dates 10k"; do
+  id=$(sql "SELECT bench.concert_id('$g')")
+  case $g in
+  waiting*) pgbench_run growth "poll ${g#waiting }" growth_poll -c 4 -R 500 -D queue="$id"
+            pgbench_run growth "hold ${g#waiting }" hold -c 4 -R 80 -D hold="$id" ;;
+  *)        pgbench_run growth "hold $g" hold -c 4 -R 80 -D hold="$id" ;;
+  esac
+done
+
+# ---------------------------------------------------------------- 4. surge
+progress "4/4 surge: $SURGE_USERS users join within 5 s for $((SURGE_DATES * 50)) seats"
+"${psql[@]}" -v dates="$SURGE_DATES" -f sql/surge.sql >/dev/null
+surge=$(sql "SELECT bench.concert_id('surge')")
+sql "\\copy (SELECT key FROM bench.users WHERE n <= $SURGE_USERS ORDER BY n) TO '$out/surge-users.txt'"
+SERVE_ARGS='BENCH=1' ../tests/lib/service.sh start fastcgi "$PORT"
+"$TICKET_BUILD/bench/surge" --url "http://127.0.0.1:$PORT" --concert "$surge" --users "$out/surge-users.txt" \
+  --count "$SURGE_USERS" --arrive 5 --seats $((SURGE_DATES * 50)) >"$out/surge.json" 2> >(tee "$out/surge.log" >&2)
+../tests/lib/service.sh stop "$PORT"
+read -r sold paid < <(sql "SELECT (SELECT count(*) FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+                                   WHERE d.concert_id = $surge AND s.sold),
+                                  (SELECT count(*) FROM ticket.payments p JOIN ticket.reservations r ON r.id = p.reservation_id
+                                   WHERE r.concert_id = $surge)" | tr '|' ' ')
+violations=$(sql "SELECT count(*) FROM admin.check_invariants()")
+[ "$violations" -eq 0 ] || { sql "SELECT * FROM admin.check_invariants() LIMIT 20" >&2; fail "$violations invariants broken after the bench"; }
+
+# ---------------------------------------------------------------- report
+elapsed=$(($(date +%s) - started))
+machine="$(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(sql 'SELECT version()' | cut -d, -f1)"
+jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
+  --arg machine "$machine" --arg date "$(date -u +%FT%TZ)" --argjson clients "$CLIENTS" --argjson seconds "$T" \
+  --argjson elapsed "$elapsed" --argjson sold "$sold" --argjson paid "$paid" --argjson violations "$violations" '
+  def rows: $tsv | split("\n") | map(select(length > 0) | split("\t")
+    | {section: .[0], name: .[1], path: .[2], calls_per_s: (.[3] | tonumber), p50_ms: (.[4] | tonumber), p99_ms: (.[5] | tonumber)});
+  def rate($n; $p): (rows | map(select(.section != "growth" and .name == $n and .path == $p)) | first | .calls_per_s) // null;
+  def growth($op): rows | map(select(.section == "growth" and (.name | startswith($op))));
+  (rate("constant"; "fastcgi")) as $h | (rate("constant"; "cgi")) as $b |
+  {machine: $machine, date: $date, clients: $clients, seconds_per_run: $seconds, elapsed_s: $elapsed,
+   H_fastcgi_constant: $h, B_cgi_libpq_constant: $b,
+   operations: ([rows[] | select(.section == "ceiling") | .name] | map(. as $op |
+     (rate($op; "pgbench")) as $p | (rate($op; "fastcgi")) as $f | (rate($op; "cgi")) as $c |
+     (1 / (1 / $h + 1 / $p)) as $l |
+     {operation: $op, P: $p, L: ($l | round), fastcgi: $f, fastcgi_over_L: (($f / $l * 100 | round) / 100),
+      fastcgi_over_P: (($f / $p * 100 | round) / 100), cgi: $c, cgi_over_B: (($c / $b * 100 | round) / 100),
+      cgi_over_P: (($c / $p * 100 | round) / 100),
+      latency_ms: (rows | map(select(.section != "growth" and .name == $op)) | map({(.path): {p50: .p50_ms, p99: .p99_ms}}) | add)})),
+   growth: {runs: [rows[] | select(.section == "growth")],
+            poll_p50_ratio: (growth("poll") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100),
+            hold_p50_ratio: (growth("hold") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100)},
+   surge: ($surge[0] + {seats_sold_in_db: $sold, payments_in_db: $paid, invariant_violations: $violations})}' \
+  >"$out/results.json"
+
+jq -r '
+  def pad($n): tostring | if length < $n then (" " * ($n - length)) + . else . end;
+  def row: map(pad(11)) | join(" ");
+  "\nmake bench on \(.machine), \(.clients) clients, \(.seconds_per_run) s per run, \(.elapsed_s) s in all",
+  "H (FastCGI constant) \(.H_fastcgi_constant)/s, B (CGI + libpq, constant, via pgbouncer) \(.B_cgi_libpq_constant)/s\n",
+  (["operation", "P pgbench", "L", "FastCGI", "of L", "CGI", "of B", "p99 ms"] | row),
+  (.operations[] | [.operation, .P, .L, .fastcgi, .fastcgi_over_L, .cgi, .cgi_over_B, .latency_ms.fastcgi.p99] | row),
+  "(calls/s; p99 of FastCGI)",
+  "\ngrowth (pgbench at a fixed rate, 4 clients), p50 / p99 ms:",
+  (.growth.runs[] | "  \(.name | . + " " * (16 - length)) \(.p50_ms) / \(.p99_ms)"),
+  "  largest/smallest p50: poll \(.growth.poll_p50_ratio), hold \(.growth.hold_p50_ratio)",
+  "\nsurge: \(.surge.users) users, \(.surge.outcomes.bought) bought, sold out after \(.surge.sold_out_after_s) s, \(.surge.seats_per_second) seats/s, unexpected errors \(.surge.unexpected_errors)",
+  "  p99 ms: " + ([.surge.calls | to_entries[] | "\(.key) \(.value.p99_ms)"] | join(", ")),
+  "  database: \(.surge.seats_sold_in_db) seats sold, \(.surge.payments_in_db) payments, \(.surge.invariant_violations) invariants broken",
+  "\nresults: '"$out"'/results.json"' "$out/results.json"

@@ -1,1 +1,1 @@
-SELECT * FROM bench.hold_next();
+SELECT * FROM bench.hold_next(:hold);

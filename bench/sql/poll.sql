@@ -1,2 +1,2 @@
-\set n random(:active + 101, :active + :waiting)
-SELECT * FROM api.queue_status((SELECT token FROM bench.users WHERE n = :n));
+\set n random(:holders + 101, :holders + :waiting)
+SELECT * FROM api.queue_status((SELECT token FROM bench.tokens WHERE concert_id = :queue AND n = :n));

@@ -1,10 +1,6 @@
--- GET /api/queue with a random waiting token of the bench data (one per line in
--- the file named by TOKENS), as every waiting browser polls.
-local tokens = {}
-for line in io.lines(os.getenv("TOKENS")) do tokens[#tokens + 1] = line end
-math.randomseed(os.time())
-
+-- GET /api/queue with a random waiting token, as every waiting browser polls (rows: token).
+local lib = dofile("wrk/lib.lua")
+local tokens = lib.rows("TOKENS")
 request = function()
-  local t = tokens[math.random(#tokens)]
-  return wrk.format("GET", "/api/queue", { ["X-Queue-Token"] = t })
+  return wrk.format("GET", "/api/queue", { ["X-Queue-Token"] = lib.random(tokens)[1] })
 end

@@ -4,6 +4,7 @@
 #
 #   tests/lib/service.sh start fastcgi|cgi PORT   returns once /api/health answers 200
 #   tests/lib/service.sh stop PORT                stops everything that start began
+#   SERVE_ARGS='BENCH=1' ... start ...          more settings for `make serve`
 set -euo pipefail
 : "${TICKET_ROOT:?} ${TICKET_VAR:?} ${PGPORT:?}"
 
@@ -15,7 +16,7 @@ start)
   # A session of its own, so that stop can end make, lighttpd, its programs and
   # pgbouncer together; the session id is the pid of setsid's make.
   setsid make -s -C "$TICKET_ROOT" serve VAR="$TICKET_VAR" PGPORT="$PGPORT" \
-    PORT="$port" MODE="$mode" BOUNCER_PORT=$((port + 1)) \
+    PORT="$port" MODE="$mode" BOUNCER_PORT=$((port + 1)) ${SERVE_ARGS:-} \
     >"$TICKET_VAR/serve-$port.log" 2>&1 </dev/null &
   echo $! >"$(pidfile "$port")"
   for _ in $(seq 150); do

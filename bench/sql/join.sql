@@ -1,0 +1,1 @@
+SELECT * FROM bench.join_next(:join);

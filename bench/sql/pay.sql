@@ -1,0 +1,1 @@
+SELECT * FROM bench.pay_next(:pay);

@@ -1,0 +1,4 @@
+-- The sale that opens: :dates dates of 50 seats, 100 admitted at a time, one seat each.
+SELECT bench.concert('surge', :dates, 100, 1) AS surge \gset
+-- Arrivals and polls keep their turn alive on their own: the usual turn and idle limits.
+SELECT admin.set_queue(:surge, p_active_minutes => 10, p_idle_seconds => 120);
