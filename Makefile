@@ -129,7 +129,7 @@ help:
 	@cat <<'EOF'
 	make run       install deps, build, migrate, load the demo, serve on :$(PORT)
 	make test      everything in a throwaway cluster, then every test suite
-	make bench     pgbench's ceiling beside HTTP in both modes (a few minutes)
+	make bench     each hot call against its ceiling, growth, a sale-open surge (~5 min)
 	make stress    long contention, money and crash runs (test's are bounded)
 	make fuzz      each libFuzzer harness for 10 minutes (FUZZ_SECONDS=)
 	make deps      install missing Debian packages (apt)
@@ -297,7 +297,7 @@ test: deps build
 	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(TEST_VAR)' FRESH_PGPORT=$(TEST_PGPORT) \
 	  FRESH_SETUP='CREATE EXTENSION IF NOT EXISTS pgtap' FRESH_RUN=tests/harness
 
-# Not part of `make test`: pgbench's ceiling beside HTTP in both modes.
+# Not part of `make test`: bench/run.sh says what it measures; docs/bench.md how to read it.
 bench: deps build
 	@$(MAKE) -s -C bench BUILD='$(BUILD)'
 	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(VAR)/bench' FRESH_PGPORT=$(BENCH_PGPORT) \

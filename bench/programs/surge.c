@@ -3,7 +3,8 @@
  *
  * N virtual users arrive within a few seconds at one concert's waiting
  * room, poll it at the pace the server asks (Retry-After), and once
- * admitted list the dates, look at a seat map, hold one seat and pay.
+ * admitted list the dates, look at a seat map, take --think seconds on
+ * average (3) to choose, hold one seat and pay.
  * It measures what those users see: a latency counts from the moment
  * the request was due, so time spent waiting for a free connection in
  * the driver is part of it (no coordinated omission), and the driver's
@@ -21,7 +22,7 @@
  *
  *   surge --url http://127.0.0.1:8080 --concert 1 --users keys.txt \
  *       [--count N] [--arrive S] [--connections N] [--join-connections N]
- *       [--seats N] [--max-seconds S]
+ *       [--seats N] [--max-seconds S] [--think S]
  */
 #include <signal.h>
 #include <stdint.h>
@@ -106,13 +107,13 @@ enum opt {
 	OPT_JOIN_CONNECTIONS,
 	OPT_SEATS,
 	OPT_MAX_SECONDS,
+	OPT_THINK,
 	OPT__MAX
 };
 
 static const char *const opts[OPT__MAX] = {
 	"url", "concert", "users", "count", "arrive", "connections",
-	"join-connections", "seats",
-	"max-seconds",
+	"join-connections", "seats", "max-seconds", "think",
 };
 
 struct user {
@@ -184,6 +185,7 @@ struct surge {
 	long		 join_conns;	/* of conns, the most joins may use */
 	long		 seats;		/* 0: not given */
 	double		 max_s;
+	double		 think;		/* mean seconds from seat map to hold */
 	/* state */
 	struct user	*users;
 	size_t		 nusers;
@@ -523,7 +525,8 @@ on_seats(struct surge *s, struct xfer *x, json_t *body, double now)
 	if (!json_is_integer(no))
 		return -1;
 	u->seat = json_integer_value(no);
-	schedule(s, x->user, CALL_HOLD, now);
+	/* A person takes a moment to choose: its turn, and the slot, last that long. */
+	schedule(s, x->user, CALL_HOLD, now + 2.0 * s->think * rng_unit(&s->rng));
 	return 0;
 }
 
@@ -1031,11 +1034,12 @@ report(struct surge *s, double end, const char *why)
 		json_object_set_new(cs, calls[i].name,
 		    call_report(&s->stats[i]));
 	rate = sales(s, &sold_out_after);
-	o = json_pack("{s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:s, s:o, s:I, s:o,"
+	o = json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:o, s:I, s:o,"
 	    " s:o, s:o, s:o, s:I, s:o}",
 	    "users", (json_int_t)s->nusers,
 	    "joined", (json_int_t)s->joined,
 	    "arrive_s", num3(s->arrive),
+	    "think_s", num3(s->think),
 	    "connections", (json_int_t)s->conns,
 	    "join_connections", (json_int_t)s->join_conns,
 	    "seats", s->seats > 0 ? json_integer(s->seats) : json_null(),
@@ -1065,7 +1069,7 @@ usage(FILE *f)
 	    " [--count N]\n"
 	    "             [--arrive SECONDS] [--connections N]"
 	    " [--join-connections N]\n"
-	    "             [--seats N] [--max-seconds S]\n");
+	    "             [--seats N] [--max-seconds S] [--think S]\n");
 }
 
 static _Noreturn void
@@ -1184,6 +1188,7 @@ settings(struct surge *s, const char *vals[OPT__MAX])
 	    s->conns > 1 ? s->conns / 2 : 1, 1, s->conns);
 	s->seats = int_arg(vals, OPT_SEATS, 0, 1, 100000000);
 	s->max_s = num_arg(vals, OPT_MAX_SECONDS, 180.0, 0.001, 86400.0);
+	s->think = num_arg(vals, OPT_THINK, 3.0, 0.0, 60.0);
 }
 
 /* Strips the line ending and blanks around the key; 0 if none is left. */
