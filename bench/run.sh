@@ -158,7 +158,7 @@ for mode in fastcgi cgi; do
     CONST_PATH=/_bench/cgi/constant_db wrk_run http constant "$mode" constant
   fi
   for op in "${ops[@]}"; do
-    # HTTP may beat pgbench a little (lighttpd batches nothing, but no wrapper runs).
+    # Pays made for half as many again as pgbench managed: HTTP may do more (see docs/bench.md).
     prepare "$op" $(( (pay_rate * 3 / 2 + 100) * T ))
     case $op in join) c=$join ;; seats|hold) c=$hold ;; *) c= ;; esac
     CONCERT=$c wrk_run http "$op" "$mode" "$op"

@@ -30,7 +30,8 @@ DECLARE
   v_balance bigint;
   v_ledger  ticket.ledger;
   v_pay_id  bigint;
-  v_locked  boolean;
+  v_last    boolean;  -- this payment sold its date's last free seat
+  v_locked  boolean;  -- this payment holds the queue lock
 BEGIN
   -- A replay comes first: after the payment the token is DONE and the gate would refuse.
   v_replay := ticket.idempotency_begin(v_user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
@@ -77,18 +78,19 @@ BEGIN
   -- the lock only when it is free: joins and admissions hold it all through a sale, and
   -- whoever holds it, the next poll near the front or the tick admits into the slot.
   PERFORM 1 FROM ticket.seats WHERE date_id = v_r.date_id AND NOT sold LIMIT 1 FOR SHARE SKIP LOCKED;
-  IF NOT found THEN
+  v_last := NOT found;
+  IF v_last THEN
     PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE;
-    PERFORM ticket.end_turn(v_gate.token_id, 'DONE');
-    PERFORM ticket.check_sold_out(v_r.concert_id);
-    PERFORM ticket.admit(v_r.concert_id);
   ELSE
     PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE SKIP LOCKED;
-    v_locked := found;
-    PERFORM ticket.end_turn(v_gate.token_id, 'DONE', p_queue_locked => v_locked);
-    IF v_locked THEN
-      PERFORM ticket.admit(v_r.concert_id);
-    END IF;
+  END IF;
+  v_locked := found;
+  PERFORM ticket.end_turn(v_gate.token_id, 'DONE', p_queue_locked => v_locked);
+  IF v_last THEN
+    PERFORM ticket.check_sold_out(v_r.concert_id);
+  END IF;
+  IF v_locked THEN
+    PERFORM ticket.admit(v_r.concert_id);
   END IF;
 
   RETURN ticket.idempotency_finish(v_user_id, p_idempotency_key, ticket.reply(201, json_build_object(
