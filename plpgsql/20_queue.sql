@@ -156,23 +156,30 @@ $$;
 COMMENT ON FUNCTION ticket.admit(bigint, bigint) IS
   'Expire run-out turns, then admit WAITING tokens in arrival order up to max_active (skipping idle ones but the one asking).';
 
-CREATE OR REPLACE FUNCTION ticket.wait_estimate(p_concert_id bigint, p_position bigint,
-                                                OUT eta_seconds bigint, OUT retry_after int)
-LANGUAGE sql STABLE
+-- Scalar and IMMUTABLE, so PL/pgSQL inlines them as expressions: a query here was a
+-- quarter of a poll's time (make bench, pg_stat_statements).
+DROP FUNCTION IF EXISTS ticket.wait_estimate(bigint, bigint);
+CREATE OR REPLACE FUNCTION ticket.eta_seconds(p_position bigint, p_turn_seconds real, p_max_active int)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
 AS $$
   -- A turn lasts turn_seconds on average and max_active turns run side by side.
+  SELECT ceil(p_position * p_turn_seconds / p_max_active)::bigint
+$$;
+COMMENT ON FUNCTION ticket.eta_seconds(bigint, real, int) IS 'Seconds until a waiting position is admitted.';
+
+CREATE OR REPLACE FUNCTION ticket.retry_after(p_position bigint, p_idle_seconds int)
+RETURNS int
+LANGUAGE sql IMMUTABLE
+AS $$
   -- Polls follow the position, not the ETA: a slot may free any second (a payment),
   -- and an admitted user learns it only at the next poll, while the slot waits. So
   -- the first fifty poll every second and the far back every 30 s at most (20,000
   -- waiting make about 1,000 polls/s); always well inside idle_seconds. (One poll in
   -- ten positions, as first written, left a sale's slots idle for up to 30 s: make bench.)
-  SELECT e.eta, least(30, c.idle_seconds / 4, greatest(1, ceil(p_position / 50.0)))::int
-  FROM ticket.concerts c
-  JOIN ticket.queues q ON q.concert_id = c.id,
-  LATERAL (SELECT ceil(p_position * q.turn_seconds / c.max_active)::bigint AS eta) e
-  WHERE c.id = p_concert_id
+  SELECT least(30, p_idle_seconds / 4, greatest(1, ceil(p_position / 50.0)))::int
 $$;
-COMMENT ON FUNCTION ticket.wait_estimate(bigint, bigint) IS 'Seconds until a waiting position is admitted, and how soon to poll again.';
+COMMENT ON FUNCTION ticket.retry_after(bigint, int) IS 'How soon a waiting position should poll again, in seconds.';
 
 CREATE OR REPLACE FUNCTION ticket.token_body(p_token text, p_concert_id bigint, p_status text,
                                              p_position bigint, p_eta bigint, p_expires_at timestamptz)
@@ -195,8 +202,6 @@ DECLARE
   v_q        ticket.queues;
   v_c        ticket.concerts;
   v_position bigint;
-  v_eta      bigint;
-  v_retry    int;
 BEGIN
   SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
   SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;
@@ -220,10 +225,12 @@ BEGIN
 
   IF v_t.status = 'WAITING' THEN
     -- A heartbeat for idle detection; a few seconds' precision is plenty.
-    UPDATE ticket.queue_tokens SET last_seen_at = now()
-    WHERE id = v_t.id AND last_seen_at < now() - interval '5 seconds';
-    SELECT * INTO v_eta, v_retry FROM ticket.wait_estimate(v_t.concert_id, v_position);
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_position, v_eta, NULL), v_retry);
+    IF v_t.last_seen_at < now() - interval '5 seconds' THEN
+      UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
+    END IF;
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_position,
+      ticket.eta_seconds(v_position, v_q.turn_seconds, v_c.max_active), NULL),
+      ticket.retry_after(v_position, v_c.idle_seconds));
   ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'EXPIRED', NULL, NULL, v_t.expires_at));
   END IF;
@@ -364,7 +371,7 @@ BEGIN
   IF v_t.status = 'WAITING' THEN
     SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
     v_position := ticket.queue_position(p_concert_id, v_t.seq, v_q.admitted);
-    v_retry := (ticket.wait_estimate(p_concert_id, v_position)).retry_after;
+    v_retry := ticket.retry_after(v_position, (SELECT idle_seconds FROM ticket.concerts WHERE id = p_concert_id));
     PERFORM ticket.fail('T429A', format('still waiting in the queue at position %s', v_position),
       json_build_object('position', v_position, 'retry_after', v_retry),
       'poll GET /api/queue until the status is ACTIVE');
