@@ -156,6 +156,37 @@ $$;
 COMMENT ON FUNCTION ticket.admit(bigint, bigint) IS
   'Expire run-out turns, then admit WAITING tokens in arrival order up to max_active (skipping idle ones but the one asking).';
 
+-- An ACTIVE turn ends (paid, left) and its slot goes to the next in line, without
+-- queueing for the concert's queue lock, which joins hold all through a sale: when
+-- another call has it, the next poll near the front (or the tick) admits instead.
+-- Only a sale of the last free seat of its date waits for the lock, to check whether
+-- the concert is sold out.
+CREATE OR REPLACE FUNCTION ticket.free_slot(p_token_id bigint, p_concert_id bigint, p_status text,
+                                            p_sold_last_seat boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_locked boolean;
+BEGIN
+  IF p_sold_last_seat THEN
+    PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
+  ELSE
+    PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE SKIP LOCKED;
+  END IF;
+  v_locked := found;
+  PERFORM ticket.end_turn(p_token_id, p_status, p_queue_locked => v_locked);
+  IF p_sold_last_seat THEN
+    PERFORM ticket.check_sold_out(p_concert_id);
+  END IF;
+  IF v_locked THEN
+    PERFORM ticket.admit(p_concert_id);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION ticket.free_slot(bigint, bigint, text, boolean) IS
+  'End an ACTIVE turn and admit into its slot if the queue lock is free (or when the concert may be sold out).';
+
 -- Scalar and IMMUTABLE, so PL/pgSQL inlines them as expressions: a query here was a
 -- quarter of a poll's time (make bench, pg_stat_statements).
 DROP FUNCTION IF EXISTS ticket.wait_estimate(bigint, bigint);
@@ -332,7 +363,10 @@ AS $$
 DECLARE
   v_t ticket.queue_tokens := ticket.find_token(p_token);
 BEGIN
-  IF v_t.status IN ('WAITING', 'ACTIVE') THEN
+  IF v_t.status = 'ACTIVE' THEN
+    PERFORM ticket.free_slot(v_t.id, v_t.concert_id, 'LEFT');
+  ELSIF v_t.status = 'WAITING' THEN
+    -- A place in line leaves the Fenwick tree: that takes the queue lock.
     PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE;
     PERFORM ticket.end_turn(v_t.id, 'LEFT');
     PERFORM ticket.admit(v_t.concert_id);

@@ -30,8 +30,6 @@ DECLARE
   v_balance bigint;
   v_ledger  ticket.ledger;
   v_pay_id  bigint;
-  v_last    boolean;  -- this payment sold its date's last free seat
-  v_locked  boolean;  -- this payment holds the queue lock
 BEGIN
   -- A replay comes first: after the payment the token is DONE and the gate would refuse.
   v_replay := ticket.idempotency_begin(v_user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
@@ -72,26 +70,11 @@ BEGIN
   RETURNING id INTO v_pay_id;
   UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now() WHERE id = v_r.id;
 
-  -- The turn is over. Only a payment that sold its date's last seat can have sold the
-  -- concert out (a seat another call is selling right now is skipped, so of two last
-  -- sales at once both look); it waits for the queue lock and checks. Any other takes
-  -- the lock only when it is free: joins and admissions hold it all through a sale, and
-  -- whoever holds it, the next poll near the front or the tick admits into the slot.
+  -- The turn is over. Only a payment that sold its date's last free seat can have
+  -- sold the concert out; a seat another call is selling right now counts as sold,
+  -- so of two last sales at once both check.
   PERFORM 1 FROM ticket.seats WHERE date_id = v_r.date_id AND NOT sold LIMIT 1 FOR SHARE SKIP LOCKED;
-  v_last := NOT found;
-  IF v_last THEN
-    PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE;
-  ELSE
-    PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE SKIP LOCKED;
-  END IF;
-  v_locked := found;
-  PERFORM ticket.end_turn(v_gate.token_id, 'DONE', p_queue_locked => v_locked);
-  IF v_last THEN
-    PERFORM ticket.check_sold_out(v_r.concert_id);
-  END IF;
-  IF v_locked THEN
-    PERFORM ticket.admit(v_r.concert_id);
-  END IF;
+  PERFORM ticket.free_slot(v_gate.token_id, v_r.concert_id, 'DONE', p_sold_last_seat => NOT found);
 
   RETURN ticket.idempotency_finish(v_user_id, p_idempotency_key, ticket.reply(201, json_build_object(
     'payment_id', v_pay_id, 'reservation_id', v_r.id, 'amount', v_r.amount,
