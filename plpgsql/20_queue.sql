@@ -240,8 +240,12 @@ BEGIN
 
   IF v_t.status = 'WAITING' THEN
     IF v_q.sold_out THEN
-      PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE;
-      PERFORM ticket.end_turn(v_t.id, 'SOLD_OUT');
+      -- Ending the token takes the queue lock, which the joins still arriving hold;
+      -- the answer does not wait for it: the tick ends the tokens left WAITING.
+      PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE SKIP LOCKED;
+      IF found THEN
+        PERFORM ticket.end_turn(v_t.id, 'SOLD_OUT');
+      END IF;
       RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', NULL, NULL, NULL));
     END IF;
     v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
