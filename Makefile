@@ -16,15 +16,8 @@ SHELL := /bin/bash
 # Prerequisites run in the order written (deps before build before db).
 .NOTPARALLEL:
 
-# Debian packages that `make deps` installs when one of them is missing.
-DEB_PACKAGES := postgresql-15 postgresql-15-cron postgresql-15-pgtap \
-	libtap-parser-sourcehandler-pgtap-perl libpq-dev libjansson-dev check \
-	lighttpd libfcgi-dev pgbouncer pkg-config gcc make curl wrk \
-	chromium fonts-nanum jq
-# clang for SANITIZE=1 and the libFuzzer harnesses; valgrind for the leak runs.
-DEB_PACKAGES += clang libclang-rt-dev valgrind
-# libcurl for the bench's sale-open load generator.
-DEB_PACKAGES += libcurl4-openssl-dev
+# Debian packages: etc/debian-packages.txt, installed by scripts/deps.sh.
+DEPS_LIST ?= $(CURDIR)/etc/debian-packages.txt
 
 # Debian's /usr/bin/psql picks a version by itself; use 15's tools directly.
 PGBIN := /usr/lib/postgresql/15/bin
@@ -145,22 +138,7 @@ help:
 	EOF
 
 deps:
-	@missing=()
-	for p in $(DEB_PACKAGES); do
-	  status=$$(dpkg -s "$$p" 2>/dev/null | sed -n 's/^Status: //p')
-	  [ "$$status" = 'install ok installed' ] || missing+=("$$p")
-	done
-	# Node may come from elsewhere than Debian: only a missing `node` asks apt.
-	command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
-	[ $${#missing[@]} -eq 0 ] && exit 0
-	if [ "$$(id -u)" != 0 ]; then
-	  echo "make deps: missing Debian packages: $${missing[*]}" >&2
-	  echo "make deps: run 'sudo make deps' (or apt-get install them) first" >&2
-	  exit 1
-	fi
-	echo "make deps: installing $${missing[*]}"
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y "$${missing[@]}"
+	@scripts/deps.sh '$(DEPS_LIST)'
 
 build:
 	@$(MAKE) -s -C cgi-bin BUILD='$(BUILD)' SANBUILD='$(BUILD)' all unit
