@@ -65,8 +65,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION ticket.queue_active(bigint) IS 'ACTIVE tokens of a concert whose turn has not run out (at most max_active rows).';
 
--- The two-argument form of earlier versions would make calls ambiguous.
-DROP FUNCTION IF EXISTS ticket.end_turn(bigint, text);
 CREATE OR REPLACE FUNCTION ticket.end_turn(p_token_id bigint, p_status text, p_queue_locked boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql
@@ -189,7 +187,6 @@ COMMENT ON FUNCTION ticket.free_slot(bigint, bigint, text, boolean) IS
 
 -- Scalar and IMMUTABLE, so PL/pgSQL inlines them as expressions: a query here was a
 -- quarter of a poll's time (make bench, pg_stat_statements).
-DROP FUNCTION IF EXISTS ticket.wait_estimate(bigint, bigint);
 CREATE OR REPLACE FUNCTION ticket.eta_seconds(p_position bigint, p_turn_seconds real, p_max_active int)
 RETURNS bigint
 LANGUAGE sql IMMUTABLE
@@ -222,50 +219,58 @@ AS $$
 $$;
 COMMENT ON FUNCTION ticket.token_body(text, bigint, text, bigint, bigint, timestamptz) IS 'The JSON of a queue token as the API shows it.';
 
--- The answer about one token, after lazily ending what has run out. Admits first when
--- the token is near the front, so a freed slot is taken within one poll interval.
+-- The answer about one token, after lazily ending what has run out. A poll that a free
+-- slot could serve admits first, so a freed slot is taken within one poll interval.
 CREATE OR REPLACE FUNCTION ticket.token_reply(p_token text, p_token_id bigint, p_status int)
 RETURNS api.reply
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  v_t        ticket.queue_tokens;
-  v_q        ticket.queues;
-  v_c        ticket.concerts;
-  v_position bigint;
+  v_t        record;
+  v_free     bigint;
+  v_admitted boolean := false;
 BEGIN
-  SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
-  SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;
-  SELECT * INTO v_c FROM ticket.concerts WHERE id = v_t.concert_id;
+  LOOP
+    -- One statement, so token, counters and Fenwick tree come from one snapshot: read
+    -- apart, an admission committing in between made positions of 0 or less.
+    SELECT t.id, t.concert_id, t.status, t.expires_at, t.last_seen_at, q.sold_out, q.turn_seconds,
+           c.max_active, c.idle_seconds,
+           CASE WHEN t.status = 'WAITING' THEN ticket.queue_position(t.concert_id, t.seq, q.admitted) END AS position
+    INTO v_t
+    FROM ticket.queue_tokens t
+    JOIN ticket.queues q ON q.concert_id = t.concert_id
+    JOIN ticket.concerts c ON c.id = t.concert_id
+    WHERE t.id = p_token_id;
+    EXIT WHEN v_admitted OR v_t.status <> 'WAITING' OR v_t.sold_out;
+    -- Only a poller a free slot could take admits: the rest never touch the lock. Idle
+    -- waiters ahead do not count, as admit() drops them: an idle head of the line must
+    -- not keep a free slot empty until the tick.
+    v_free := v_t.max_active - ticket.queue_active(v_t.concert_id);
+    EXIT WHEN v_free <= 0;
+    EXIT WHEN v_t.position > v_free AND NOT EXISTS (
+      SELECT 1 FROM (SELECT last_seen_at FROM ticket.queue_tokens
+                     WHERE concert_id = v_t.concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) head
+      WHERE head.last_seen_at < now() - make_interval(secs => v_t.idle_seconds));
+    PERFORM ticket.admit(v_t.concert_id, p_token_id);
+    v_admitted := true;
+  END LOOP;
 
-  IF v_t.status = 'WAITING' THEN
-    IF v_q.sold_out THEN
-      -- Ending the token takes the queue lock, which the joins still arriving hold;
-      -- the answer does not wait for it: the tick ends the tokens left WAITING.
-      PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE SKIP LOCKED;
-      IF found THEN
-        PERFORM ticket.end_turn(v_t.id, 'SOLD_OUT');
-      END IF;
-      RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', NULL, NULL, NULL));
+  IF v_t.status = 'WAITING' AND v_t.sold_out THEN
+    -- Ending the token takes the queue lock, which the joins still arriving hold;
+    -- the answer does not wait for it: the tick ends the tokens left WAITING.
+    PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE SKIP LOCKED;
+    IF found THEN
+      PERFORM ticket.end_turn(v_t.id, 'SOLD_OUT');
     END IF;
-    v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
-    -- Only a poller a free slot could take admits: the rest never touch the lock.
-    IF v_position <= v_c.max_active AND v_position <= v_c.max_active - ticket.queue_active(v_t.concert_id) THEN
-      PERFORM ticket.admit(v_t.concert_id, v_t.id);
-      SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = p_token_id;
-      SELECT * INTO v_q FROM ticket.queues WHERE concert_id = v_t.concert_id;
-      v_position := ticket.queue_position(v_t.concert_id, v_t.seq, v_q.admitted);
-    END IF;
-  END IF;
-
-  IF v_t.status = 'WAITING' THEN
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', NULL, NULL, NULL));
+  ELSIF v_t.status = 'WAITING' THEN
     -- A heartbeat for idle detection; a few seconds' precision is plenty.
     IF v_t.last_seen_at < now() - interval '5 seconds' THEN
       UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
     END IF;
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_position,
-      ticket.eta_seconds(v_position, v_q.turn_seconds, v_c.max_active), NULL),
-      ticket.retry_after(v_position, v_c.idle_seconds));
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_t.position,
+      ticket.eta_seconds(v_t.position, v_t.turn_seconds, v_t.max_active), NULL),
+      ticket.retry_after(v_t.position, v_t.idle_seconds));
   ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'EXPIRED', NULL, NULL, v_t.expires_at));
   END IF;
@@ -273,7 +278,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
-  'The queue answer for a token: status, position, ETA, Retry-After; admits when near the front.';
+  'The queue answer for a token: status, position, ETA, Retry-After; admits when a free slot could take it.';
 
 CREATE OR REPLACE FUNCTION ticket.queue_token(p_api_key text, p_nonce bytea)
 RETURNS text
@@ -301,6 +306,10 @@ BEGIN
   WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('WAITING', 'ACTIVE');
   IF found AND NOT (v_live.status = 'ACTIVE' AND v_live.expires_at <= now()) THEN
     RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
+  END IF;
+  -- After the sell-out a join would only be told so: no lock, no row, no WAL flush.
+  IF (SELECT sold_out FROM ticket.queues WHERE concert_id = p_concert_id) THEN
+    RETURN ticket.reply(200, ticket.token_body(NULL, p_concert_id, 'SOLD_OUT', NULL, NULL, NULL));
   END IF;
 
   -- Serialises joins of the concert: seq numbers stay gapless, a user gets one live token.
@@ -368,6 +377,9 @@ DECLARE
   v_t ticket.queue_tokens := ticket.find_token(p_token);
 BEGIN
   IF v_t.status = 'ACTIVE' THEN
+    -- Lock order: token, then its holds (released: nobody could pay them any more).
+    SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = v_t.id FOR UPDATE;
+    PERFORM ticket.release_holds(v_t.user_id, v_t.concert_id);
     PERFORM ticket.free_slot(v_t.id, v_t.concert_id, 'LEFT');
   ELSIF v_t.status = 'WAITING' THEN
     -- A place in line leaves the Fenwick tree: that takes the queue lock.
@@ -379,19 +391,17 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.leave_queue(text) IS
-  'DELETE /api/queue: give up the place or the turn (idempotent); the next in line is admitted.';
+  'DELETE /api/queue: give up the place or the turn (idempotent), releasing the turn''s holds; the next in line is admitted.';
 
 -- The gate of every queue-gated operation. Returns the user and the token id.
 CREATE OR REPLACE FUNCTION ticket.gate(p_api_key text, p_token text, p_concert_id bigint,
-                                       p_lock boolean DEFAULT false, p_allow_done boolean DEFAULT false,
+                                       p_lock boolean DEFAULT false,
                                        OUT user_id bigint, OUT token_id bigint)
 LANGUAGE plpgsql
 AS $$
 DECLARE
   v_t ticket.queue_tokens;
-  v_q ticket.queues;
-  v_position bigint;
-  v_retry int;
+  v_w record;
 BEGIN
   user_id := ticket.authenticate(p_api_key);
   IF NOT EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id) THEN
@@ -406,22 +416,46 @@ BEGIN
     SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = v_t.id FOR UPDATE;
   END IF;
   token_id := v_t.id;
-  IF v_t.status = 'WAITING' THEN
-    SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
-    v_position := ticket.queue_position(p_concert_id, v_t.seq, v_q.admitted);
-    v_retry := ticket.retry_after(v_position, (SELECT idle_seconds FROM ticket.concerts WHERE id = p_concert_id));
-    PERFORM ticket.fail('T429A', format('still waiting in the queue at position %s', v_position),
-      json_build_object('position', v_position, 'retry_after', v_retry),
+  IF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
+    RETURN;
+  ELSIF v_t.status = 'WAITING' THEN
+    SELECT ticket.queue_position(p_concert_id, v_t.seq, q.admitted) AS position, c.idle_seconds
+    INTO v_w
+    FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id WHERE q.concert_id = p_concert_id;
+    PERFORM ticket.fail('T429A', format('still waiting in the queue at position %s', v_w.position),
+      json_build_object('position', v_w.position, 'retry_after', ticket.retry_after(v_w.position, v_w.idle_seconds)),
       'poll GET /api/queue until the status is ACTIVE');
-  ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
-    RETURN;
-  ELSIF v_t.status = 'DONE' AND p_allow_done THEN
-    RETURN;
   END IF;
   PERFORM ticket.fail('T401C', format('the queue turn has ended (%s)',
       CASE WHEN v_t.status = 'ACTIVE' THEN 'EXPIRED' ELSE v_t.status END),
     p_hint => 'join the queue again');
 END
 $$;
-COMMENT ON FUNCTION ticket.gate(text, text, bigint, boolean, boolean) IS
+COMMENT ON FUNCTION ticket.gate(text, text, bigint, boolean) IS
   'Check API key and queue token for a concert: 401, 403, 404 or 429 unless the token is ACTIVE.';
+
+-- A turn ends at activated_at + active_minutes; a hold taken inside it extends it to
+-- the hold's expiry, never past this cap, so holding and cancelling cannot keep a
+-- turn alive while the line waits.
+CREATE OR REPLACE FUNCTION ticket.turn_cap(p_activated_at timestamptz, p_active_minutes int, p_hold_minutes int)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT p_activated_at + make_interval(mins => p_active_minutes + p_hold_minutes) $$;
+COMMENT ON FUNCTION ticket.turn_cap(timestamptz, int, int) IS 'The latest an ACTIVE turn may end: activated_at + active_minutes + hold_minutes.';
+
+-- After a hold ends inside a turn (cancelled, released), the turn ends again when its
+-- own time or its remaining holds do: a cancel pulls back what the hold had extended.
+CREATE OR REPLACE FUNCTION ticket.fit_turn(p_token_id bigint)
+RETURNS void
+LANGUAGE sql
+AS $$
+  UPDATE ticket.queue_tokens t
+  SET expires_at = greatest(t.activated_at + make_interval(mins => c.active_minutes),
+                            (SELECT max(r.expires_at) FROM ticket.reservations r
+                             WHERE r.user_id = t.user_id AND r.concert_id = t.concert_id
+                               AND r.status = 'HELD' AND r.expires_at > now()))
+  FROM ticket.concerts c
+  WHERE t.id = p_token_id AND c.id = t.concert_id AND t.status = 'ACTIVE' AND t.expires_at > now()
+$$;
+COMMENT ON FUNCTION ticket.fit_turn(bigint) IS
+  'Pull an ACTIVE turn''s end back to activated_at + active_minutes or its latest live hold, whichever is later.';

@@ -41,14 +41,15 @@ BEGIN
   IF NOT found OR v_r.user_id <> v_user_id THEN
     PERFORM ticket.fail('T404A', format('reservation %s not found', p_reservation_id));
   END IF;
+  -- What cannot be paid is said before the queue gate: a paid customer is never sent
+  -- back to the queue.
+  PERFORM ticket.check_payable(v_r, now());
   v_gate := ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
   SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id FOR UPDATE;
-  IF ticket.reservation_status(v_r.status, v_r.expires_at) = 'EXPIRED' THEN
-    PERFORM ticket.fail('T410A', format('the hold of reservation %s ran out at %s; no money was taken', v_r.id, v_r.expires_at),
-      json_build_object('expired_at', v_r.expires_at), 'hold the seats again if they are still available');
-  ELSIF v_r.status <> 'HELD' THEN
-    PERFORM ticket.fail('T409C', format('reservation %s is %s, not HELD', v_r.id, v_r.status));
-  END IF;
+  PERFORM ticket.lock_seats(v_r.id);
+  -- Again after the locks, by the clock: a concurrent payment, or a hold that ran out
+  -- while this waited.
+  PERFORM ticket.check_payable(v_r, clock_timestamp());
 
   -- The claims become open-ended. Should another hold have claimed a seat in the very
   -- instant the hold ran out, the constraint refuses and nothing is paid.
@@ -69,10 +70,12 @@ BEGIN
   VALUES (v_r.id, v_user_id, v_r.amount, v_ledger.id)
   RETURNING id INTO v_pay_id;
   UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now() WHERE id = v_r.id;
+  -- The turn is over: holds of it left unpaid go back on sale.
+  PERFORM ticket.release_holds(v_user_id, v_r.concert_id);
 
-  -- The turn is over. Only a payment that sold its date's last free seat can have
-  -- sold the concert out; a seat another call is selling right now counts as sold,
-  -- so of two last sales at once both check.
+  -- Only a payment that sold its date's last free seat can have sold the concert out;
+  -- a seat another call is selling right now counts as sold, so of two last sales at
+  -- once both check.
   PERFORM 1 FROM ticket.seats WHERE date_id = v_r.date_id AND NOT sold LIMIT 1 FOR SHARE SKIP LOCKED;
   PERFORM ticket.free_slot(v_gate.token_id, v_r.concert_id, 'DONE', p_sold_last_seat => NOT found);
 
@@ -83,3 +86,22 @@ END
 $$;
 COMMENT ON FUNCTION api.pay_reservation(text, text, bigint, text) IS
   'POST /api/reservations/{id}/payment: debit, ledger, payment, seats SOLD, reservation CONFIRMED, token DONE, next admitted.';
+
+CREATE OR REPLACE FUNCTION ticket.check_payable(p_r ticket.reservations, p_at timestamptz)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF p_r.status = 'EXPIRED' OR (p_r.status = 'HELD' AND p_r.expires_at <= p_at) THEN
+    PERFORM ticket.fail('T410A', format('the hold of reservation %s ran out at %s; no money was taken', p_r.id, p_r.expires_at),
+      json_build_object('expired_at', p_r.expires_at), 'hold the seats again if they are still available');
+  ELSIF p_r.status <> 'HELD' THEN
+    PERFORM ticket.fail('T409C', format('reservation %s is %s, not HELD', p_r.id, p_r.status));
+  ELSIF (SELECT starts_at FROM ticket.concert_dates WHERE id = p_r.date_id) <= p_at THEN
+    PERFORM ticket.fail('T404A', 'the performance has already started; no money was taken',
+      json_build_object('reservation_id', p_r.id));
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION ticket.check_payable(ticket.reservations, timestamptz) IS
+  'HOLD_EXPIRED, RESERVATION_NOT_HELD or NOT_FOUND (performance started) unless the reservation can be paid at p_at.';

@@ -82,7 +82,8 @@ AS $$
 BEGIN
   UPDATE ticket.concerts
   SET hold_minutes = coalesce(p_hold_minutes, hold_minutes),
-      max_seats_per_user = coalesce(p_max_seats_per_user, max_seats_per_user)
+      max_seats_per_user = coalesce(p_max_seats_per_user, max_seats_per_user),
+      holds_changed_at = now()
   WHERE id = p_concert_id;
   IF NOT found THEN
     RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
@@ -92,63 +93,120 @@ $$;
 COMMENT ON FUNCTION admin.set_holds(bigint, int, int) IS
   'Change how long new holds last and how many seats one person may hold (NULL keeps); existing holds keep their expiry.';
 
-CREATE OR REPLACE FUNCTION admin.tick(OUT holds_expired int, OUT waiting_dropped int,
-                                      OUT sold_out int, OUT admitted int, OUT keys_purged int)
+-- The minute's tick works concert by concert, each in a transaction of its own
+-- (admin.tick), and never waits behind a busy concert: whatever is locked is left to
+-- the next minute, when readers already treat it by the clock.
+CREATE OR REPLACE FUNCTION admin.tick_concert(p_concert_id bigint, OUT holds_expired int, OUT waiting_dropped int,
+                                              OUT sold_out int, OUT admitted int, OUT skipped boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_concert ticket.concerts;
+  v_r       bigint;
   v_seqs    bigint[];
-  v_n       int;
 BEGIN
-  holds_expired := 0; waiting_dropped := 0; sold_out := 0; admitted := 0;
+  holds_expired := 0; waiting_dropped := 0; sold_out := 0; admitted := 0; skipped := false;
+  SELECT * INTO v_concert FROM ticket.concerts WHERE id = p_concert_id;
+  IF NOT found THEN
+    RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
+  END IF;
 
-  -- Holds past expiry are already free to every reader; this makes it visible in the rows.
-  WITH expired AS (
-    UPDATE ticket.reservations SET status = 'EXPIRED', ended_at = expires_at
-    WHERE id IN (SELECT id FROM ticket.reservations WHERE status = 'HELD' AND expires_at <= now()
-                 FOR UPDATE SKIP LOCKED)
-    RETURNING id),
-  freed AS (
+  -- Holds past expiry are already free to every reader; this makes it visible in the
+  -- rows. Before the queue lock: a payment holding seats waits for that lock.
+  FOR v_r IN SELECT id FROM ticket.reservations
+             WHERE concert_id = p_concert_id AND status = 'HELD' AND expires_at <= now()
+             ORDER BY id FOR UPDATE SKIP LOCKED
+  LOOP
+    UPDATE ticket.reservations SET status = 'EXPIRED', ended_at = expires_at WHERE id = v_r;
     UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL
-    FROM expired WHERE seats.reservation_id = expired.id AND NOT seats.sold)
-  SELECT count(*) INTO holds_expired FROM expired;
-
-  FOR v_concert IN SELECT * FROM ticket.concerts ORDER BY id LOOP
-    PERFORM 1 FROM ticket.queues WHERE concert_id = v_concert.id FOR UPDATE;
-    IF ticket.check_sold_out(v_concert.id) THEN
-      WITH ended AS (
-        UPDATE ticket.queue_tokens SET status = 'SOLD_OUT', ended_at = now()
-        WHERE concert_id = v_concert.id AND status = 'WAITING' RETURNING seq)
-      SELECT array_agg(seq) INTO v_seqs FROM ended;
-      sold_out := sold_out + coalesce(cardinality(v_seqs), 0);
-    ELSE
-      WITH ended AS (
-        UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
-        WHERE concert_id = v_concert.id AND status = 'WAITING'
-          AND last_seen_at < now() - make_interval(secs => v_concert.idle_seconds)
-        RETURNING seq)
-      SELECT array_agg(seq) INTO v_seqs FROM ended;
-      waiting_dropped := waiting_dropped + coalesce(cardinality(v_seqs), 0);
-    END IF;
-    IF v_seqs IS NOT NULL THEN
-      PERFORM ticket.queue_drop(v_concert.id, v_seqs);
-    END IF;
-    v_n := ticket.admit(v_concert.id);
-    admitted := admitted + v_n;
+    WHERE id IN (SELECT id FROM ticket.seats WHERE reservation_id = v_r AND NOT sold
+                 ORDER BY seat_no FOR UPDATE SKIP LOCKED);
+    holds_expired := holds_expired + 1;
   END LOOP;
 
+  PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE SKIP LOCKED;
+  IF NOT found THEN
+    skipped := true;
+    RETURN;
+  END IF;
+  IF ticket.check_sold_out(p_concert_id) THEN
+    WITH ended AS (
+      UPDATE ticket.queue_tokens SET status = 'SOLD_OUT', ended_at = now()
+      WHERE concert_id = p_concert_id AND status = 'WAITING' RETURNING seq)
+    SELECT array_agg(seq) INTO v_seqs FROM ended;
+    sold_out := coalesce(cardinality(v_seqs), 0);
+  ELSE
+    WITH ended AS (
+      UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
+      WHERE concert_id = p_concert_id AND status = 'WAITING'
+        AND last_seen_at < now() - make_interval(secs => v_concert.idle_seconds)
+      RETURNING seq)
+    SELECT array_agg(seq) INTO v_seqs FROM ended;
+    waiting_dropped := coalesce(cardinality(v_seqs), 0);
+  END IF;
+  IF v_seqs IS NOT NULL THEN
+    PERFORM ticket.queue_drop(p_concert_id, v_seqs);
+  END IF;
+  admitted := ticket.admit(p_concert_id);
+END
+$$;
+COMMENT ON FUNCTION admin.tick_concert(bigint) IS
+  'One concert''s share of the tick: expire holds, drop unpolled waiters (or end them at the sell-out), admit; skipped when its queue is locked.';
+
+CREATE OR REPLACE FUNCTION admin.housekeeping(OUT keys_purged int, OUT errors_folded int)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
   DELETE FROM ticket.idempotency_keys WHERE created_at < now() - interval '48 hours';
   GET DIAGNOSTICS keys_purged = ROW_COUNT;
   -- Fold the error log into its counters.
-  WITH folded AS (DELETE FROM ticket.request_errors RETURNING code)
-  INSERT INTO ticket.error_counts AS e (code, n)
-  SELECT code, count(*) FROM folded GROUP BY code
-  ON CONFLICT (code) DO UPDATE SET n = e.n + excluded.n;
+  WITH folded AS (DELETE FROM ticket.request_errors RETURNING code),
+  counted AS (
+    INSERT INTO ticket.error_counts AS e (code, n)
+    SELECT code, count(*) FROM folded GROUP BY code
+    ON CONFLICT (code) DO UPDATE SET n = e.n + excluded.n)
+  SELECT count(*) INTO errors_folded FROM folded;
 END
 $$;
-COMMENT ON FUNCTION admin.tick() IS
-  'pg_cron, every minute: expire holds, drop unpolled waiters, end sold-out queues, admit the next in line, purge old idempotency keys.';
+COMMENT ON FUNCTION admin.housekeeping() IS
+  'The tick''s housekeeping: purge idempotency keys older than 48 hours, fold the error log into error_counts.';
+
+CREATE OR REPLACE FUNCTION admin.concert_ids()
+RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT id FROM ticket.concerts ORDER BY id $$;
+COMMENT ON FUNCTION admin.concert_ids() IS 'Every concert id, in order (what admin.tick walks).';
+
+-- A procedure, so that each concert commits on its own; neither SECURITY DEFINER nor
+-- SET (PostgreSQL allows no COMMIT in either): it only calls the definer functions.
+CREATE OR REPLACE PROCEDURE admin.tick()
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_id      bigint;
+  v_t       record;
+  v_sum     int[] := ARRAY[0, 0, 0, 0];
+  v_skipped bigint[] := '{}';
+  v_h       record;
+BEGIN
+  FOR v_id IN SELECT admin.concert_ids() LOOP
+    v_t := admin.tick_concert(v_id);
+    v_sum := ARRAY[v_sum[1] + v_t.holds_expired, v_sum[2] + v_t.waiting_dropped,
+                   v_sum[3] + v_t.sold_out, v_sum[4] + v_t.admitted];
+    IF v_t.skipped THEN
+      v_skipped := v_skipped || v_id;
+    END IF;
+    COMMIT;
+  END LOOP;
+  v_h := admin.housekeeping();
+  COMMIT;
+  RAISE NOTICE 'tick: % holds expired, % waiters dropped, % sold out, % admitted, % keys purged; skipped concerts: %',
+    v_sum[1], v_sum[2], v_sum[3], v_sum[4], v_h.keys_purged,
+    CASE WHEN cardinality(v_skipped) = 0 THEN 'none' ELSE array_to_string(v_skipped, ', ') END;
+END
+$$;
+COMMENT ON PROCEDURE admin.tick() IS
+  'pg_cron, every minute (CALL admin.tick()): admin.tick_concert for each concert, each committed apart, then admin.housekeeping().';
 
 CREATE OR REPLACE FUNCTION admin.check_invariants()
 RETURNS TABLE (invariant text, detail text)
@@ -197,6 +255,24 @@ UNION ALL
                 WHERE t.concert_id = c.id AND t.status = 'ACTIVE' AND t.expires_at > now()
                   AND t.activated_at > c.queue_changed_at)
 UNION ALL
+  SELECT 'a turn ends by its cap', format('token %s of concert %s: ends %s, cap %s', t.id, c.id, t.expires_at,
+                                          ticket.turn_cap(t.activated_at, c.active_minutes, c.hold_minutes))
+  FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id
+  WHERE t.status = 'ACTIVE' AND t.expires_at > now()
+    AND t.expires_at > ticket.turn_cap(t.activated_at, c.active_minutes, c.hold_minutes)
+    AND t.activated_at > greatest(c.queue_changed_at, c.holds_changed_at)
+UNION ALL
+  -- As for max_active, a lowered limit ends nobody's seats: only a user who got a seat
+  -- since the change can be over it.
+  SELECT 'seats per user <= max_seats_per_user',
+         format('user %s, concert %s: %s seats held or bought, max %s', r.user_id, c.id, count(*), c.max_seats_per_user)
+  FROM ticket.reservations r
+  JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
+  JOIN ticket.concerts c ON c.id = r.concert_id
+  WHERE r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now())
+  GROUP BY r.user_id, c.id, c.max_seats_per_user, c.holds_changed_at
+  HAVING count(*) > c.max_seats_per_user AND max(r.created_at) > c.holds_changed_at
+UNION ALL
   SELECT 'queue counters match the tokens',
          format('concert %s: %s waiting by counters, %s by rows; %s admitted by counter, %s by rows',
                 q.concert_id, ticket.queue_waiting(q.concert_id), t.waiting, q.admitted, t.admitted)
@@ -207,7 +283,7 @@ UNION ALL
   WHERE ticket.queue_waiting(q.concert_id) <> t.waiting OR q.admitted <> t.admitted
 $$;
 COMMENT ON FUNCTION admin.check_invariants() IS
-  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, queue counters.';
+  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, queue counters.';
 
 CREATE OR REPLACE FUNCTION admin.record_invariants()
 RETURNS int

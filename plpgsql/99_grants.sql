@@ -1,5 +1,17 @@
 -- Who may call what, re-applied with the functions. Nobody gets tables.
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA api, admin, ticket FROM PUBLIC;
+REVOKE ALL ON ALL ROUTINES IN SCHEMA api, admin, ticket FROM PUBLIC;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA api TO ticket_web;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA admin TO ticket_dba;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA admin TO ticket_dba;
 GRANT USAGE ON TYPE api.reply TO ticket_web;
+-- Every function belongs to ticket_app (no login, no superuser), so a SECURITY
+-- DEFINER function runs with table rights only.
+DO $$
+DECLARE
+  v_f regprocedure;
+BEGIN
+  FOR v_f IN SELECT p.oid FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname IN ('api', 'admin', 'ticket') LOOP
+    EXECUTE format('ALTER ROUTINE %s OWNER TO ticket_app', v_f);
+  END LOOP;
+END
+$$;

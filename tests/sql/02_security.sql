@@ -2,7 +2,7 @@
 -- nobody reaches the tables; api.* and admin.* are SECURITY DEFINER with a pinned
 -- search_path; keys and tokens are stored only as hashes.
 BEGIN;
-SELECT plan(107);
+SELECT plan(116);
 
 -- Every place a secret could leak to: any text/json/bytea column of any ticket table
 -- holding the secret's text, or (bytea) its text or its decoded random bytes.
@@ -71,7 +71,8 @@ SELECT functions_are('api', ARRAY['create_user', 'get_wallet', 'charge_wallet', 
                                   'hold_seat', 'get_reservation', 'cancel_reservation', 'pay_reservation',
                                   'health', 'metrics', 'note_error'],
   'schema api has exactly one function per HTTP operation (docs/sql-api.md)');
-SELECT functions_are('admin', ARRAY['add_date', 'create_concert', 'set_queue', 'set_holds', 'tick', 'check_invariants',
+SELECT functions_are('admin', ARRAY['add_date', 'create_concert', 'set_queue', 'set_holds', 'tick', 'tick_concert',
+                                    'housekeeping', 'concert_ids', 'check_invariants',
                                     'record_invariants', 'violations', 'sales_report', 'queue_report', 'books',
                                     'seed_demo'],
   'schema admin has exactly the DBA functions');
@@ -105,10 +106,17 @@ SELECT is_definer('api', p.proname, string_to_array(oidvectortypes(p.proargtypes
 FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace ORDER BY p.proname;
 SELECT is_definer('admin', p.proname, string_to_array(oidvectortypes(p.proargtypes), ', ')::name[],
                   format('%s is SECURITY DEFINER', p.oid::regprocedure))
-FROM pg_proc p WHERE p.pronamespace = 'admin'::regnamespace ORDER BY p.proname;
+FROM pg_proc p WHERE p.pronamespace = 'admin'::regnamespace AND p.prokind = 'f' ORDER BY p.proname;
+-- A procedure that commits may be neither SECURITY DEFINER nor SET anything: admin.tick
+-- runs with its caller's rights and reaches the tables only through definer functions.
+SELECT results_eq(
+  $$SELECT p.oid::regprocedure::text, p.prosecdef, p.proconfig IS NULL FROM pg_proc p
+    WHERE p.pronamespace IN ('api'::regnamespace, 'admin'::regnamespace, 'ticket'::regnamespace) AND p.prokind = 'p'$$,
+  $$VALUES ('admin.tick()', false, true)$$,
+  'the one procedure is admin.tick(), with its caller''s rights and no SET');
 SELECT is(
   (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
-   WHERE p.pronamespace IN ('api'::regnamespace, 'admin'::regnamespace)
+   WHERE p.pronamespace IN ('api'::regnamespace, 'admin'::regnamespace) AND p.prokind = 'f'
      AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) s WHERE s = 'search_path=pg_catalog, public, pg_temp')),
   NULL, 'every api.* and admin.* function pins search_path = pg_catalog, public, pg_temp (lists those that do not)');
 SELECT is(
@@ -116,10 +124,20 @@ SELECT is(
    WHERE p.pronamespace = 'ticket'::regnamespace AND p.prosecdef),
   NULL, 'no ticket.* helper is SECURITY DEFINER (they run only inside api.* and admin.*)');
 SELECT is(
-  (SELECT count(*) FROM pg_proc p
+  (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
    WHERE p.pronamespace IN ('api'::regnamespace, 'admin'::regnamespace, 'ticket'::regnamespace)
-     AND p.proowner <> (SELECT nspowner FROM pg_namespace WHERE nspname = 'ticket')),
-  0::bigint, 'every function is owned by the owner of the tables');
+     AND p.proowner <> 'ticket_app'::regrole),
+  NULL, 'every function is owned by ticket_app (lists those that are not)');
+SELECT results_eq($$SELECT rolsuper, rolcanlogin, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = 'ticket_app'$$,
+  $$VALUES (false, false, false, false)$$,
+  'ticket_app, the definers'' owner, is no superuser and cannot log in, create roles or databases');
+SELECT is(
+  (SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE n.nspname = 'ticket' AND c.relkind = 'r'
+     AND NOT has_table_privilege('ticket_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE')),
+  NULL, 'ticket_app may read and write every table of schema ticket (lists those it may not)');
+SELECT ok(NOT has_table_privilege('ticket_app', 'ticket.ledger', 'TRUNCATE'),
+  'ticket_app cannot TRUNCATE or change a table''s structure');
 
 -- Acting as ticket_web
 SELECT (api.create_user('sec-owner')).body->>'api_key' AS key0 \gset
@@ -130,7 +148,7 @@ SELECT throws_ok('UPDATE ticket.wallets SET balance = 1000000', '42501', NULL, '
 SELECT throws_ok('DELETE FROM ticket.ledger', '42501', NULL, 'ticket_web: DELETE from ticket.ledger is denied');
 SELECT throws_ok($$SELECT ticket.post_ledger(1, 'CHARGE', 1000)$$, '42501', NULL,
   'ticket_web: calling the ticket.post_ledger helper directly is denied');
-SELECT throws_ok('SELECT admin.tick()', '42501', NULL, 'ticket_web: calling admin.tick() is denied');
+SELECT throws_ok('CALL admin.tick()', '42501', NULL, 'ticket_web: calling admin.tick() is denied');
 SELECT throws_ok($$SELECT admin.create_concert('x', 'y', ARRAY[now()])$$, '42501', NULL,
   'ticket_web: calling admin.create_concert() is denied');
 SELECT throws_ok('CREATE TABLE public.evil (x int)', '42501', NULL, 'ticket_web: cannot create objects in schema public');

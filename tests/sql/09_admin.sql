@@ -4,7 +4,7 @@ SELECT plan(58);
 \ir fixtures.psql
 
 -- Whatever other sessions left to the clock is settled first, so the counts below are ours.
-SELECT holds_expired AS flushed FROM admin.tick() \gset
+SELECT holds_expired AS flushed FROM pg_temp.tick() \gset
 SELECT charged AS charged0, paid AS paid0 FROM admin.books() \gset
 
 -- create_concert and add_date
@@ -75,7 +75,7 @@ INSERT INTO ticket.idempotency_keys (user_id, key, request, status, body, create
 SELECT coalesce((SELECT n FROM ticket.error_counts WHERE code = 'TEST_TICK_CODE'), 0) AS n0 \gset
 SELECT (api.note_error('TEST_TICK_CODE')).status AS ok \gset
 SELECT (api.note_error('TEST_TICK_CODE')).status AS ok \gset
-SELECT * FROM admin.tick() \gset tick_
+SELECT * FROM pg_temp.tick() \gset tick_
 SELECT is(:tick_holds_expired, 1, 'admin.tick: holds_expired counts the one expired hold (of two seats)');
 SELECT results_eq(format('SELECT status, ended_at = expires_at FROM ticket.reservations WHERE id = %s', :rk),
   $$VALUES ('EXPIRED', true)$$, 'admin.tick: the expired hold is EXPIRED, ended at its expiry');
@@ -93,7 +93,7 @@ SELECT is((SELECT array_agg(key ORDER BY key) FROM ticket.idempotency_keys WHERE
 SELECT is((SELECT n FROM ticket.error_counts WHERE code = 'TEST_TICK_CODE'), :n0 + 2::bigint,
   'admin.tick: folds the error log into error_counts');
 SELECT is((SELECT count(*) FROM ticket.request_errors), 0::bigint, 'admin.tick: ... and empties the log');
-SELECT results_eq('SELECT holds_expired, waiting_dropped, sold_out, admitted, keys_purged FROM admin.tick()',
+SELECT results_eq('SELECT holds_expired, waiting_dropped, sold_out, admitted, keys_purged FROM pg_temp.tick()',
   $$VALUES (0, 0, 0, 0, 0)$$, 'admin.tick: a second run finds nothing to do');
 
 -- A scripted sale: some pay, some cancel, some let the hold run out
@@ -119,7 +119,7 @@ SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint,
 SELECT results_eq(format('SELECT seats, sold, held, available, revenue FROM admin.sales_report(%s)', :s),
   $$VALUES (10::bigint, 4::bigint, 1::bigint, 5::bigint, 560000::bigint)$$,
   'sales_report: 10 seats, 4 sold, 1 held, 5 available, revenue 3 x 150,000 + 110,000');
-SELECT is((SELECT holds_expired FROM admin.tick()), 2, 'admin.tick: the two run-out holds of the sale are expired');
+SELECT is((SELECT holds_expired FROM pg_temp.tick()), 2, 'admin.tick: the two run-out holds of the sale are expired');
 SELECT results_eq(format('SELECT id, status FROM ticket.reservations WHERE concert_id = %s ORDER BY id', :s),
   format($$VALUES (%s::bigint, 'CONFIRMED'), (%s, 'CONFIRMED'), (%s, 'CANCELLED'), (%s, 'EXPIRED'), (%s, 'EXPIRED'), (%s, 'CONFIRMED'), (%s, 'HELD')$$,
          :r1, :r2, :r3, :r4, :r5, :r6, :r3b),
@@ -183,7 +183,7 @@ SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL,
 -- pg_cron
 SELECT is((SELECT string_agg(format('%s | %s | %s | %s', jobname, schedule, command, database), E'\n' ORDER BY jobname)
            FROM cron.job WHERE jobname LIKE 'ticket-%') COLLATE "default",
-  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-tick | * * * * * | SELECT admin.tick() | %1$s',
+  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
          current_database()),
   'pg_cron: ticket-tick and ticket-invariants run every minute in this database');
 SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: both jobs are active');

@@ -69,7 +69,7 @@ SELECT is(api.note_error('TEST_OPS_CODE')::text, '(204,,)', 'note_error: 204 wit
 SELECT is(pg_temp.metric('ticket_request_errors_total{code="TEST_OPS_CODE"}'), :n0 + 1::bigint,
   'note_error: the error is counted in metrics at once (before the tick folds it)');
 SELECT (api.note_error('TEST_OPS_CODE')).status AS ok \gset
-SELECT (admin.tick()).keys_purged AS purged \gset
+SELECT (pg_temp.tick()).keys_purged AS purged \gset
 SELECT (api.note_error('TEST_OPS_CODE')).status AS ok \gset
 SELECT is(pg_temp.metric('ticket_request_errors_total{code="TEST_OPS_CODE"}'), :n0 + 3::bigint,
   'note_error: folded and unfolded counts add up');

@@ -9,7 +9,7 @@ SELECT plan(3);
 
 SELECT is(
   (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
-   WHERE p.pronamespace IN ('api'::regnamespace, 'admin'::regnamespace)
+   WHERE p.pronamespace IN ('api'::regnamespace, 'admin'::regnamespace) AND p.prosecdef
      AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) s WHERE s ~ '^search_path=.*pg_temp$')),
   NULL, 'every api.* and admin.* definer searches pg_temp last (lists those that do not)');
 SELECT ok(NOT has_database_privilege('ticket_web', current_database(), 'TEMPORARY'),
