@@ -44,7 +44,15 @@ BEGIN
   -- What cannot be paid is said before the queue gate: a paid customer is never sent
   -- back to the queue.
   PERFORM ticket.check_payable(v_r, now());
-  v_gate := ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
+  BEGIN
+    v_gate := ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
+  EXCEPTION WHEN SQLSTATE 'T401C' THEN
+    -- The turn may have ended, while this waited for its lock, by a twin of this very
+    -- payment: then the reservation is paid, and that is the answer.
+    SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id;
+    PERFORM ticket.check_payable(v_r, now());
+    RAISE;
+  END;
   SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id FOR UPDATE;
   PERFORM ticket.lock_seats(v_r.id);
   -- Again after the locks, by the clock: a concurrent payment, or a hold that ran out

@@ -140,7 +140,7 @@ class CronPaused:
             if busy == "0":
                 break
             time.sleep(0.1)
-        psql("SELECT admin.tick();")
+        psql("CALL admin.tick();")
         return self
 
     def resume(self):
