@@ -108,6 +108,8 @@ t.ok(a1[0][1]["transaction_id"] != a2[0][1]["transaction_id"],
      "the same Idempotency-Key from another user is a charge of its own, not the first user's answer", (a1, a2))
 t.eq([db.one("SELECT (api.get_wallet(%s)).body->>'balance'", (k,)) for k in (k1, k2)], ["1000", "1000"],
      "... and each wallet got its 1,000 won once")
+t.eq(db.q("SELECT status, body FROM api.charge_wallet(%s, 1000, 'same-key')", (k1,)), a1,
+     "the first user's retry replays the first user's own answer")
 
 t.eq(db.invariants(), [], "admin.check_invariants() finds nothing")
 t.done()
