@@ -42,6 +42,19 @@ t.eq(db.live_active(c), 1, "1: one live ACTIVE turn with max_active 1 (the ended
 t.eq(db.seat_status(c, 1), "AVAILABLE", "1: seat 1 was not held by the ended turn")
 t.eq(db.invariants(), [], "1: admin.check_invariants() finds nothing")
 
+# A turn past its end is over for every gated call at once, before anything has
+# written the token's row (it still says ACTIVE).
+c, d = db.concert("interleave: run-out turn", max_active=1)
+k = db.user("il-runout")
+tk = db.join(k, c)
+db.shift_turn(tk, 10 * 60 + 1)
+t.eq(db.token_status(tk), "ACTIVE", "1: a turn whose time is up, its row not yet changed")
+t.eq([db.error_of(sql, args) for sql, args in (
+        ("SELECT api.available_dates(%s, %s, %s)", (k, tk, c)),
+        ("SELECT api.seat_map(%s, %s, %s, %s)", (k, tk, c, d)),
+        ("SELECT api.hold_seat(%s, %s, %s, %s, '{1}')", (k, tk, c, d)))],
+     ["T401C"] * 3, "1: dates, seat map and hold all answer QUEUE_TOKEN_EXPIRED")
+
 # ---- 2. Holding and cancelling cannot keep a turn alive: with active_minutes 10 and
 # hold_minutes 5, no turn lives past 15 minutes, and a cancel gives back what its
 # hold had added.
