@@ -107,7 +107,7 @@ journey() {
   req GET /api/queue -H "$(qtoken "$ta")"
   expect 200 "$mode: A's token is DONE" '.status == "DONE"'
   req POST "/api/reservations/$rid/payment" -d '' -H "$(bearer "$ka")" -H "$(qtoken "$ta")"
-  expect_error 401 QUEUE_TOKEN_EXPIRED "$mode: paying again without an Idempotency-Key: the turn is over (401)"
+  expect_error 409 RESERVATION_NOT_HELD "$mode: paying again without an Idempotency-Key: 409, never a 401 back to the queue"
 
   req GET /api/wallet -H "$(bearer "$ka")"
   expect 200 "$mode: balance after paying" ". == {\"balance\": $((200000 - price))}"

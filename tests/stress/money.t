@@ -30,7 +30,7 @@ import lib  # noqa: E402
 WALLETS = lib.env_int("MONEY_WALLETS", 8)
 CHARGERS = lib.env_int("MONEY_CHARGERS", 3)
 OPS = lib.env_int("MONEY_OPS", 25)
-BUYS = max(2, OPS // 4)
+BUYS = min(4, max(2, OPS // 4))  # max_seats_per_user counts seats bought, and is at most 4
 STORM = lib.env_int("MONEY_STORM", 50)
 PORT = lib.env_int("MONEY_PORT", 18320)
 START = 100_000               # first charge: less than the dearest seat
@@ -39,7 +39,7 @@ tap = lib.Tap()
 lib.exit_on_signals()
 t0 = time.time()
 
-cid, dates = lib.create_concert("Money", seats=2000, max_active=1000, days=(9,))
+cid, dates = lib.create_concert("Money", seats=2000, max_active=1000, max_seats=4, days=(9,))
 date = dates[0]
 owners = lib.create_users("bank", WALLETS, cid, charge=START)
 
