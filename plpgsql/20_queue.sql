@@ -92,6 +92,25 @@ $$;
 COMMENT ON FUNCTION ticket.end_turn(bigint, text, boolean) IS
   'End a live token (DONE, LEFT, EXPIRED, SOLD_OUT): a waiting one is a drop, an active one feeds the ETA average.';
 
+-- No more turns than seats to hold: a seat that comes back after the sell-out goes to
+-- the first on the waiting list, not to a crowd of whom all but one would wait in vain.
+CREATE OR REPLACE FUNCTION ticket.turns_wanted(p_concert_id bigint, p_cap int)
+RETURNS int
+LANGUAGE sql STABLE
+AS $$
+  SELECT (SELECT count(*) FROM (SELECT 1 FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+                                WHERE d.concert_id = p_concert_id AND d.starts_at > now() AND NOT s.sold
+                                  AND (s.held_until IS NULL OR s.held_until <= now())
+                                LIMIT p_cap) free_seats)::int
+       - (SELECT count(*) FROM ticket.queue_tokens t
+          WHERE t.concert_id = p_concert_id AND t.status = 'ACTIVE' AND t.expires_at > now()
+            AND NOT EXISTS (SELECT 1 FROM ticket.reservations r
+                            WHERE r.user_id = t.user_id AND r.concert_id = t.concert_id
+                              AND r.status = 'HELD' AND r.expires_at > now()))::int
+$$;
+COMMENT ON FUNCTION ticket.turns_wanted(bigint, int) IS
+  'Seats nobody holds or bought (counted up to p_cap), less the live turns that hold none yet: how many more turns make sense.';
+
 CREATE OR REPLACE FUNCTION ticket.admit(p_concert_id bigint, p_present_token_id bigint DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql
@@ -117,6 +136,9 @@ BEGIN
     RETURN 0;
   END IF;
   v_free := v_concert.max_active - ticket.queue_active(p_concert_id);
+  IF v_free > 0 THEN
+    v_free := least(v_free, ticket.turns_wanted(p_concert_id, v_concert.max_active));
+  END IF;
 
   WHILE v_free > 0 LOOP
     FOR v_token IN
@@ -234,7 +256,7 @@ BEGIN
     -- One statement, so token, counters and Fenwick tree come from one snapshot: read
     -- apart, an admission committing in between made positions of 0 or less.
     SELECT t.id, t.concert_id, t.status, t.expires_at, t.last_seen_at, q.sold_out, q.turn_seconds,
-           c.max_active, c.idle_seconds,
+           c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
            CASE WHEN t.status = 'WAITING' THEN ticket.queue_position(t.concert_id, t.seq, q.admitted) END AS position
     INTO v_t
     FROM ticket.queue_tokens t
@@ -255,18 +277,15 @@ BEGIN
     v_admitted := true;
   END LOOP;
 
-  IF v_t.status = 'WAITING' AND v_t.sold_out THEN
-    -- Ending the token takes the queue lock, which the joins still arriving hold;
-    -- the answer does not wait for it: the tick ends the tokens left WAITING.
-    PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE SKIP LOCKED;
-    IF found THEN
-      PERFORM ticket.end_turn(v_t.id, 'SOLD_OUT');
-    END IF;
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', NULL, NULL, NULL));
-  ELSIF v_t.status = 'WAITING' THEN
+  IF v_t.status = 'WAITING' THEN
     -- A heartbeat for idle detection; a few seconds' precision is plenty.
     IF v_t.last_seen_at < now() - interval '5 seconds' THEN
       UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
+    END IF;
+    IF v_t.sold_out THEN
+      -- The waiting list: in the same order, polling slowly, admitted as seats come back.
+      RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', v_t.position, NULL, NULL),
+        least(60, v_t.waitlist_idle_seconds / 4, greatest(5, v_t.position))::int);
     END IF;
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_t.position,
       ticket.eta_seconds(v_t.position, v_t.turn_seconds, v_t.max_active), NULL),
@@ -306,10 +325,6 @@ BEGIN
   WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('WAITING', 'ACTIVE');
   IF found AND NOT (v_live.status = 'ACTIVE' AND v_live.expires_at <= now()) THEN
     RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
-  END IF;
-  -- After the sell-out a join would only be told so: no lock, no row, no WAL flush.
-  IF (SELECT sold_out FROM ticket.queues WHERE concert_id = p_concert_id) THEN
-    RETURN ticket.reply(200, ticket.token_body(NULL, p_concert_id, 'SOLD_OUT', NULL, NULL, NULL));
   END IF;
 
   -- Serialises joins of the concert: seq numbers stay gapless, a user gets one live token.

@@ -13,17 +13,41 @@ AS $$
 $$;
 COMMENT ON FUNCTION ticket.reservation_status(text, timestamptz) IS 'A HELD reservation past its expiry is EXPIRED at once.';
 
+CREATE OR REPLACE FUNCTION ticket.refund_terms(p_r ticket.reservations,
+                                               OUT refundable_until timestamptz, OUT refund bigint, OUT fee bigint)
+LANGUAGE sql STABLE
+AS $$
+  -- The fee in whole won, rounded down (integer division of a non-negative amount).
+  SELECT d.starts_at - make_interval(hours => c.refund_hours_before),
+         p_r.amount - p_r.amount * c.refund_fee_percent / 100,
+         p_r.amount * c.refund_fee_percent / 100
+  FROM ticket.concert_dates d JOIN ticket.concerts c ON c.id = d.concert_id
+  WHERE d.id = p_r.date_id
+$$;
+COMMENT ON FUNCTION ticket.refund_terms(ticket.reservations) IS
+  'Until when a reservation can be refunded, how much comes back and the fee kept.';
+
 CREATE OR REPLACE FUNCTION ticket.reservation_body(p_reservation_id bigint)
 RETURNS json
 LANGUAGE sql STABLE
 AS $$
-  SELECT json_build_object(
+  SELECT (jsonb_build_object(
     'reservation_id', r.id, 'concert_id', r.concert_id, 'date', d.on_date,
-    'seat_nos', (SELECT json_agg(s.seat_no ORDER BY s.seat_no)
+    'seat_nos', (SELECT jsonb_agg(s.seat_no ORDER BY s.seat_no)
                  FROM ticket.reservation_seats rs JOIN ticket.seats s ON s.id = rs.seat_id
                  WHERE rs.reservation_id = r.id),
     'amount', r.amount, 'status', ticket.reservation_status(r.status, r.expires_at),
     'expires_at', r.expires_at)
+    -- What a refund would give back (CONFIRMED) or gave (REFUNDED), for the page to show first.
+    || CASE r.status
+         WHEN 'CONFIRMED' THEN (SELECT jsonb_build_object('refund', jsonb_build_object(
+                                  'refundable_until', t.refundable_until, 'refund', t.refund, 'fee', t.fee))
+                                FROM ticket.refund_terms(r) t)
+         WHEN 'REFUNDED' THEN (SELECT jsonb_build_object('refund', jsonb_build_object(
+                                 'refund', f.amount, 'fee', f.fee, 'refunded_at', f.created_at))
+                               FROM ticket.refunds f WHERE f.reservation_id = r.id)
+         ELSE '{}'::jsonb
+       END)::json
   FROM ticket.reservations r JOIN ticket.concert_dates d ON d.id = r.date_id
   WHERE r.id = p_reservation_id
 $$;

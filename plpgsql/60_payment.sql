@@ -4,18 +4,19 @@ CREATE OR REPLACE FUNCTION ticket.check_sold_out(p_concert_id bigint)
 RETURNS boolean
 LANGUAGE plpgsql
 AS $$
+DECLARE
+  v_sold_out boolean;
 BEGIN
-  -- Sold out when no future seat is unsold; held seats may still come back.
-  IF EXISTS (SELECT 1 FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id
-             WHERE d.concert_id = p_concert_id AND d.starts_at > now() AND NOT s.sold) THEN
-    RETURN false;
-  END IF;
-  UPDATE ticket.queues SET sold_out = true WHERE concert_id = p_concert_id AND NOT sold_out;
-  RETURN true;
+  -- Sold out when no future seat is unsold; held seats may still come back, and so
+  -- may sold ones (a refund): the flag follows the seats both ways.
+  v_sold_out := NOT EXISTS (SELECT 1 FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id
+                            WHERE d.concert_id = p_concert_id AND d.starts_at > now() AND NOT s.sold);
+  UPDATE ticket.queues SET sold_out = v_sold_out WHERE concert_id = p_concert_id AND sold_out <> v_sold_out;
+  RETURN v_sold_out;
 END
 $$;
 COMMENT ON FUNCTION ticket.check_sold_out(bigint) IS
-  'Mark the queue sold out when nothing is left to sell; waiting tokens then turn SOLD_OUT.';
+  'Mark the queue sold out when nothing is left to sell (waiting tokens are then the waiting list), or on sale again.';
 
 CREATE OR REPLACE FUNCTION api.pay_reservation(p_api_key text, p_token text, p_reservation_id bigint,
                                                p_idempotency_key text)

@@ -33,15 +33,19 @@ CREATE OR REPLACE FUNCTION admin.create_concert(p_title text, p_venue text, p_st
                                                 p_prices bigint[] DEFAULT ARRAY[150000, 110000, 80000],
                                                 p_hold_minutes int DEFAULT 5,
                                                 p_max_seats_per_user int DEFAULT 1,
-                                                p_max_active int DEFAULT 100)
+                                                p_max_active int DEFAULT 100,
+                                                p_refund_hours_before int DEFAULT 24,
+                                                p_refund_fee_percent int DEFAULT 10)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_id bigint;
 BEGIN
-  INSERT INTO ticket.concerts (title, venue, hold_minutes, max_seats_per_user, max_active)
-  VALUES (p_title, p_venue, p_hold_minutes, p_max_seats_per_user, p_max_active)
+  INSERT INTO ticket.concerts (title, venue, hold_minutes, max_seats_per_user, max_active,
+                               refund_hours_before, refund_fee_percent)
+  VALUES (p_title, p_venue, p_hold_minutes, p_max_seats_per_user, p_max_active,
+          p_refund_hours_before, p_refund_fee_percent)
   RETURNING id INTO v_id;
   INSERT INTO ticket.queues (concert_id, turn_seconds)
   SELECT v_id, active_minutes * 60 FROM ticket.concerts WHERE id = v_id;
@@ -49,8 +53,8 @@ BEGIN
   RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int) IS
-  'Create a concert with its performances (one per start time), seats and price tiers. Returns its id.';
+COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int, int, int) IS
+  'Create a concert with its performances (one per start time), seats, price tiers and refund terms. Returns its id.';
 
 CREATE OR REPLACE FUNCTION admin.set_queue(p_concert_id bigint, p_max_active int DEFAULT NULL,
                                            p_active_minutes int DEFAULT NULL, p_idle_seconds int DEFAULT NULL)
@@ -104,6 +108,7 @@ DECLARE
   v_concert ticket.concerts;
   v_r       bigint;
   v_seqs    bigint[];
+  v_sold_out boolean;
 BEGIN
   holds_expired := 0; waiting_dropped := 0; sold_out := 0; admitted := 0; skipped := false;
   SELECT * INTO v_concert FROM ticket.concerts WHERE id = p_concert_id;
@@ -129,29 +134,28 @@ BEGIN
     skipped := true;
     RETURN;
   END IF;
-  IF ticket.check_sold_out(p_concert_id) THEN
-    WITH ended AS (
-      UPDATE ticket.queue_tokens SET status = 'SOLD_OUT', ended_at = now()
-      WHERE concert_id = p_concert_id AND status = 'WAITING' RETURNING seq)
-    SELECT array_agg(seq) INTO v_seqs FROM ended;
-    sold_out := coalesce(cardinality(v_seqs), 0);
-  ELSE
-    WITH ended AS (
-      UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
-      WHERE concert_id = p_concert_id AND status = 'WAITING'
-        AND last_seen_at < now() - make_interval(secs => v_concert.idle_seconds)
-      RETURNING seq)
-    SELECT array_agg(seq) INTO v_seqs FROM ended;
-    waiting_dropped := coalesce(cardinality(v_seqs), 0);
-  END IF;
+  -- Waiters who stopped polling are dropped; on the waiting list (sold out) they poll
+  -- slowly, so their silence may last longer.
+  v_sold_out := ticket.check_sold_out(p_concert_id);
+  WITH ended AS (
+    UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
+    WHERE concert_id = p_concert_id AND status = 'WAITING'
+      AND last_seen_at < now() - make_interval(secs => CASE WHEN v_sold_out THEN v_concert.waitlist_idle_seconds
+                                                             ELSE v_concert.idle_seconds END)
+    RETURNING seq)
+  SELECT array_agg(seq) INTO v_seqs FROM ended;
+  waiting_dropped := coalesce(cardinality(v_seqs), 0);
   IF v_seqs IS NOT NULL THEN
     PERFORM ticket.queue_drop(p_concert_id, v_seqs);
   END IF;
   admitted := ticket.admit(p_concert_id);
+  IF v_sold_out THEN
+    sold_out := ticket.queue_waiting(p_concert_id);
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION admin.tick_concert(bigint) IS
-  'One concert''s share of the tick: expire holds, drop unpolled waiters (or end them at the sell-out), admit; skipped when its queue is locked.';
+  'One concert''s share of the tick: expire holds, drop unpolled waiters, admit; sold_out is the waiting list''s length when sold out; skipped when its queue is locked.';
 
 CREATE OR REPLACE FUNCTION admin.housekeeping(OUT keys_purged int, OUT errors_folded int)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
@@ -200,7 +204,7 @@ BEGIN
   END LOOP;
   v_h := admin.housekeeping();
   COMMIT;
-  RAISE NOTICE 'tick: % holds expired, % waiters dropped, % sold out, % admitted, % keys purged; skipped concerts: %',
+  RAISE NOTICE 'tick: % holds expired, % waiters dropped, % on waiting lists, % admitted, % keys purged; skipped concerts: %',
     v_sum[1], v_sum[2], v_sum[3], v_sum[4], v_h.keys_purged,
     CASE WHEN cardinality(v_skipped) = 0 THEN 'none' ELSE array_to_string(v_skipped, ', ') END;
 END
@@ -273,6 +277,24 @@ UNION ALL
   GROUP BY r.user_id, c.id, c.max_seats_per_user, c.holds_changed_at
   HAVING count(*) > c.max_seats_per_user AND max(r.created_at) > c.holds_changed_at
 UNION ALL
+  SELECT 'a refund has its ledger row', format('refund %s of reservation %s', rf.id, rf.reservation_id)
+  FROM ticket.refunds rf
+  JOIN ticket.reservations r ON r.id = rf.reservation_id
+  JOIN ticket.payments p ON p.id = rf.payment_id
+  LEFT JOIN ticket.ledger l ON l.id = rf.ledger_id
+  WHERE r.status <> 'REFUNDED' OR p.reservation_id <> r.id OR rf.amount + rf.fee <> p.amount
+     OR (rf.amount > 0 AND (l.type IS DISTINCT FROM 'REFUND' OR l.amount <> rf.amount
+                            OR l.reservation_id <> r.id OR l.user_id <> r.user_id))
+UNION ALL
+  SELECT 'a REFUND ledger row belongs to a refund', format('ledger row %s', l.id)
+  FROM ticket.ledger l
+  WHERE l.type = 'REFUND' AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf WHERE rf.ledger_id = l.id)
+UNION ALL
+  SELECT 'no seat is both sold and refunded', format('seat %s (reservation %s)', rs.seat_id, r.id)
+  FROM ticket.reservations r JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
+  JOIN ticket.seats s ON s.id = rs.seat_id
+  WHERE r.status = 'REFUNDED' AND (upper_inf(rs.claim) OR (s.sold AND s.reservation_id = r.id))
+UNION ALL
   SELECT 'queue counters match the tokens',
          format('concert %s: %s waiting by counters, %s by rows; %s admitted by counter, %s by rows',
                 q.concert_id, ticket.queue_waiting(q.concert_id), t.waiting, q.admitted, t.admitted)
@@ -283,7 +305,7 @@ UNION ALL
   WHERE ticket.queue_waiting(q.concert_id) <> t.waiting OR q.admitted <> t.admitted
 $$;
 COMMENT ON FUNCTION admin.check_invariants() IS
-  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, queue counters.';
+  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds, queue counters.';
 
 CREATE OR REPLACE FUNCTION admin.record_invariants()
 RETURNS int
@@ -309,22 +331,28 @@ COMMENT ON FUNCTION admin.violations(timestamptz) IS 'Invariant violations recor
 
 CREATE OR REPLACE FUNCTION admin.sales_report(p_concert_id bigint DEFAULT NULL)
 RETURNS TABLE (concert_id bigint, title text, on_date date, starts_at timestamptz,
-               seats bigint, sold bigint, held bigint, available bigint, revenue bigint)
+               seats bigint, sold bigint, held bigint, available bigint, revenue bigint,
+               refunded bigint, fees bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT c.id, c.title, d.on_date, d.starts_at, count(*),
          count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'SOLD'),
          count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'HELD'),
          count(*) FILTER (WHERE ticket.seat_status(s.sold, s.held_until) = 'AVAILABLE'),
-         coalesce(sum(s.price) FILTER (WHERE s.sold), 0)::bigint
+         coalesce(sum(s.price) FILTER (WHERE s.sold), 0)::bigint + f.fees,
+         f.refunded, f.fees
   FROM ticket.concerts c
   JOIN ticket.concert_dates d ON d.concert_id = c.id
   JOIN ticket.seats s ON s.date_id = d.id
+  CROSS JOIN LATERAL (SELECT count(*) AS refunded, coalesce(sum(rf.fee), 0)::bigint AS fees
+                      FROM ticket.refunds rf JOIN ticket.reservations r ON r.id = rf.reservation_id
+                      WHERE r.date_id = d.id) f
   WHERE p_concert_id IS NULL OR c.id = p_concert_id
-  GROUP BY c.id, c.title, d.on_date, d.starts_at
+  GROUP BY c.id, c.title, d.on_date, d.starts_at, f.refunded, f.fees
   ORDER BY c.id, d.on_date
 $$;
-COMMENT ON FUNCTION admin.sales_report(bigint) IS 'Seats sold, held and available and the revenue, per concert date.';
+COMMENT ON FUNCTION admin.sales_report(bigint) IS
+  'Per concert date: seats sold, held and available, reservations refunded, and the revenue (sold seats plus refund fees kept).';
 
 CREATE OR REPLACE FUNCTION admin.queue_report(p_concert_id bigint DEFAULT NULL)
 RETURNS TABLE (concert_id bigint, title text, waiting bigint, active bigint, max_active int,
@@ -340,17 +368,19 @@ $$;
 COMMENT ON FUNCTION admin.queue_report(bigint) IS 'The waiting room of each concert: waiting, active, joined, admitted, average turn, sold out.';
 
 CREATE OR REPLACE FUNCTION admin.books(OUT charged bigint, OUT paid bigint, OUT refunded bigint,
-                                       OUT balances bigint, OUT difference bigint)
+                                       OUT fees_kept bigint, OUT balances bigint, OUT difference bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
-  SELECT l.charged, l.paid, l.refunded, w.balances, l.charged + l.refunded - l.paid - w.balances
+  SELECT l.charged, l.paid, l.refunded, f.fees, w.balances, l.charged + l.refunded - l.paid - w.balances
   FROM (SELECT coalesce(sum(amount) FILTER (WHERE type = 'CHARGE'), 0)::bigint AS charged,
                coalesce(sum(amount) FILTER (WHERE type = 'PAYMENT'), 0)::bigint AS paid,
                coalesce(sum(amount) FILTER (WHERE type = 'REFUND'), 0)::bigint AS refunded
         FROM ticket.ledger) l,
+       (SELECT coalesce(sum(fee), 0)::bigint AS fees FROM ticket.refunds) f,
        (SELECT coalesce(sum(balance), 0)::bigint AS balances FROM ticket.wallets) w
 $$;
-COMMENT ON FUNCTION admin.books() IS 'All money in won: charged + refunded - paid must equal the sum of balances (difference 0).';
+COMMENT ON FUNCTION admin.books() IS
+  'All money in won: charged + refunded - paid must equal the sum of balances (difference 0); fees_kept is what refunds kept.';
 
 CREATE OR REPLACE FUNCTION admin.seed_demo()
 RETURNS bigint

@@ -1,7 +1,7 @@
 -- The waiting room (DESIGN.md "Queue", "Position"; API.md "Concerts and the waiting room").
 -- Time is moved by moving a token's timestamps into the past: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(79);
+SELECT plan(81);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.poll(p_token text, p_field text) RETURNS text LANGUAGE sql AS
@@ -157,18 +157,20 @@ SELECT is(pg_temp.poll(:'sb', 'status'), 'WAITING', 'sold out: a held last seat 
 SELECT is((api.pay_reservation(:'k1', :'sa', :sr, NULL)).status, 201, 'sold out: the last seat is paid');
 SELECT is((SELECT sold_out FROM admin.queue_report(:s)), true, 'sold out: the queue is marked sold out by the payment');
 SELECT is(pg_temp.poll(:'sb', 'status'), 'SOLD_OUT', 'queue_status: a waiting token says SOLD_OUT once nothing is left');
-SELECT is(pg_temp.row_status(:'sb'), 'SOLD_OUT', 'queue_status: ... and the token is ended SOLD_OUT');
-SELECT is(pg_temp.row_status(:'sc'), 'WAITING', 'sold out: a waiter that has not polled is still WAITING ...');
-SELECT is((SELECT sold_out FROM pg_temp.tick()), 1, 'admin.tick: ... until the tick marks it (sold_out = 1)');
-SELECT is(pg_temp.row_status(:'sc'), 'SOLD_OUT', 'admin.tick: the waiter is SOLD_OUT');
-SELECT results_eq(format('SELECT status, body->>''status'', body->>''token'' FROM api.issue_token(%L, %s)', :'k4', :s),
-  $$VALUES (200, 'SOLD_OUT', NULL::text)$$, 'issue_token: a newcomer to a sold-out concert is told SOLD_OUT, and no token is made');
+SELECT is(pg_temp.poll(:'sb', 'position'), '1', 'queue_status: ... with its place on the waiting list');
+SELECT ok((api.queue_status(:'sb')).retry_after BETWEEN 5 AND 60, 'queue_status: the waiting list polls slowly (Retry-After 5 to 60 s)');
+SELECT is(pg_temp.row_status(:'sb'), 'WAITING', 'queue_status: ... and the token stays in line (the waiting list)');
+SELECT is(pg_temp.poll(:'sc', 'position'), '2', 'sold out: the next waiter is second on the waiting list');
+SELECT is((SELECT sold_out FROM pg_temp.tick()), 2, 'admin.tick: counts the two on the waiting list ...');
+SELECT is(pg_temp.row_status(:'sc'), 'WAITING', 'admin.tick: ... and ends neither');
+SELECT results_eq(format('SELECT status, body->>''status'', body->>''position'' FROM api.issue_token(%L, %s)', :'k4', :s),
+  $$VALUES (201, 'SOLD_OUT', '3')$$, 'issue_token: a newcomer to a sold-out concert joins the end of the waiting list');
 SELECT is(
   (SELECT (c->'queue')::jsonb FROM json_array_elements((api.list_concerts()).body->'concerts') c WHERE (c->>'id')::bigint = :s),
-  '{"waiting": 0, "active": 0, "max_active": 1}'::jsonb, 'list_concerts: a sold-out concert has nobody waiting or active');
+  '{"waiting": 3, "active": 0, "max_active": 1}'::jsonb, 'list_concerts: a sold-out concert counts its waiting list');
 SELECT results_eq(format('SELECT waiting, active, joined, admitted, sold_out FROM admin.queue_report(%s)', :s),
-  $$VALUES (0::bigint, 0::bigint, 3::bigint, 1::bigint, true)$$,
-  'admin.queue_report: sold out, 3 joined (not the newcomer after the sell-out), 1 admitted, nobody waiting');
+  $$VALUES (3::bigint, 0::bigint, 4::bigint, 1::bigint, true)$$,
+  'admin.queue_report: sold out, 4 joined, 1 admitted, 3 on the waiting list');
 
 -- A waiter comes back after its token went idle, before the tick dropped it, and asks
 -- to join again while a slot is free: it must get a live token (API.md: 201 a new token,
