@@ -87,6 +87,11 @@ expect(enum tk_field f, const json_t *v, char *buf, size_t size, enum tk_code *c
 		}
 		snprintf(buf + len, size - len, "}");
 		return buf;
+	case TK_KIND_KEY:
+	case TK_KIND_TOKEN:
+	case TK_KIND_IDEM:
+	case TK_KIND_CODE:
+		break;	/* never a body member */
 	}
 	return NULL;
 }

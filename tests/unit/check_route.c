@@ -224,26 +224,26 @@ START_TEST(gate_answers)
 {
 	struct tk_req	*r;
 
-	r = run(tk_program_notfound, "GET", "/api/nope", NULL);
+	r = run(TK_PROG_NOTFOUND, "GET", "/api/nope", NULL);
 	ck_error(r, 404, "NOT_FOUND");
 	ck_assert_str_eq(r->reply.allow, "");
-	r = run(tk_program_notfound, "PUT", "/api/queue", NULL);
+	r = run(TK_PROG_NOTFOUND, "PUT", "/api/queue", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r->reply.allow, "GET, DELETE");
-	r = run(tk_program_wallet, "PATCH", "/api/wallet", NULL);
+	r = run(TK_PROG_WALLET, "PATCH", "/api/wallet", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r->reply.allow, "GET");
-	r = run(tk_program_wallet, "HEAD", "/api/wallet", NULL);
+	r = run(TK_PROG_WALLET, "HEAD", "/api/wallet", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
-	r = run(tk_program_users, "GET", "/api/users", NULL);
+	r = run(TK_PROG_USERS, "GET", "/api/users", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r->reply.allow, "POST");
-	r = run(tk_program_notfound, "GET", "/api/%zz", NULL);
+	r = run(TK_PROG_NOTFOUND, "GET", "/api/%zz", NULL);
 	ck_error(r, 400, "INVALID_ARGUMENT");
 	ck_assert_str_eq(reply_field(r), "path");
 	/* a known route sent to a program that does not serve it: the
 	 * server's normalised path ("..%2f") is not here */
-	r = run(tk_program_notfound, "GET", "/api/wallet", NULL);
+	r = run(TK_PROG_NOTFOUND, "GET", "/api/wallet", NULL);
 	ck_error(r, 404, "NOT_FOUND");
 	ck_assert_str_eq(r->dbres.sqlstate, "");	/* no call made */
 }
