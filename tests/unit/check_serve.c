@@ -440,6 +440,51 @@ START_TEST(error_handler)
 }
 END_TEST
 
+/* The declared rules of tk_inputs: required, default, one of two. */
+START_TEST(declared_rules)
+{
+	struct tk_req	*r;
+	json_t		*v;
+
+	/* seat_no is one seat, passed on as seat_nos */
+	r = run(TK_PROG_RESERVATIONS, "POST", "/api/reservations",
+	    "{\"concert_id\": 1, \"date\": \"2026-12-24\", \"seat_no\": 7}");
+	ck_reached(r, TK_STMT_HOLD_SEAT);
+	ck_assert_str_eq(r->args[TK_FIELD_SEAT_NOS], "{7}");
+	r = run(TK_PROG_RESERVATIONS, "POST", "/api/reservations",
+	    "{\"concert_id\": 1, \"date\": \"2026-12-24\", \"seat_nos\": [7, 9], \"seat_no\": null}");
+	ck_reached(r, TK_STMT_HOLD_SEAT);
+	ck_assert_str_eq(r->args[TK_FIELD_SEAT_NOS], "{7,9}");
+	/* both, or neither */
+	r = run(TK_PROG_RESERVATIONS, "POST", "/api/reservations",
+	    "{\"concert_id\": 1, \"date\": \"2026-12-24\", \"seat_nos\": [7], \"seat_no\": 7}");
+	ck_refused(r, 400, "INVALID_ARGUMENT");
+	v = reply_json(r);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(v,
+	    "error"), "message")), "seat_nos and seat_no cannot both be given");
+	json_decref(v);
+	r = run(TK_PROG_RESERVATIONS, "POST", "/api/reservations",
+	    "{\"concert_id\": 1, \"date\": \"2026-12-24\"}");
+	ck_refused(r, 400, "INVALID_ARGUMENT");
+	ck_assert_str_eq(reply_field(r), "seat_nos");
+	/* checked in the declared order: concert_id before date */
+	r = run(TK_PROG_RESERVATIONS, "POST", "/api/reservations",
+	    "{\"date\": \"x\", \"seat_nos\": 5}");
+	ck_refused(r, 400, "INVALID_ARGUMENT");
+	ck_assert_str_eq(reply_field(r), "concert_id");
+	/* a query default, and its absence */
+	r = run(TK_PROG_WALLET, "GET", "/api/wallet/transactions", NULL);
+	ck_reached(r, TK_STMT_LIST_TRANSACTIONS);
+	ck_assert_str_eq(r->args[TK_FIELD_LIMIT], "50");
+	ck_assert_ptr_null(r->args[TK_FIELD_BEFORE]);
+	/* members a route does not declare are not read */
+	r = run(TK_PROG_WALLET, "POST", "/api/wallet/charge",
+	    "{\"amount\": 5, \"name\": 7}");
+	ck_reached(r, TK_STMT_CHARGE_WALLET);
+	ck_assert_ptr_null(r->args[TK_FIELD_NAME]);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -463,6 +508,7 @@ serve_suite(void)
 	tcase_add_test(tc, amounts);
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, hold_bodies);
+	tcase_add_test(tc, declared_rules);
 	suite_add_tcase(s, tc);
 	return s;
 }
