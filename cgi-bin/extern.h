@@ -29,6 +29,17 @@
 #define TK_OK		 0
 #define TK_REPLIED	(-1)	/* a check failed and has set the error answer */
 
+#define TK_PATH_MAX	512	/* longer paths match no route (404) */
+#define TK_SEG_MAX	8	/* path segments kept */
+#define TK_SEGLEN_MAX	64	/* bytes of one decoded path segment */
+#define TK_ARG_MAX	4096	/* bytes of checked argument text per request */
+
+/* A number as text, for messages built at compile time. */
+#define TK_STR(x)	TK_STR_(x)
+#define TK_STR_(x)	#x
+
+extern const char *const tk_methods[TK_METHOD__MAX];	/* request.c */
+
 #define TK_JSON_TYPE	"application/json; charset=utf-8"
 #define TK_TEXT_TYPE	"text/plain; version=0.0.4; charset=utf-8"	/* metrics */
 

@@ -20,17 +20,9 @@
 #include <stdint.h>
 
 #define TK_BODY_MAX	16384	/* request body limit, bytes (413 above) */
-#define TK_PATH_MAX	512	/* longer paths match no route (404) */
-#define TK_SEG_MAX	8	/* path segments kept */
-#define TK_SEGLEN_MAX	64	/* bytes of one decoded path segment */
 #define TK_CRED_MAX	256	/* API key and queue token, characters */
 #define TK_IDEM_MAX	255	/* Idempotency-Key, characters */
-#define TK_ARG_MAX	4096	/* bytes of checked argument text per request */
 #define TK_PARAMS_MAX	5	/* most parameters of any api.* function */
-
-/* A number as text, for messages built at compile time. */
-#define TK_STR(x)	TK_STR_(x)
-#define TK_STR_(x)	#x
 
 /* HTTP methods the service knows; anything else is TK_METHOD__MAX. */
 enum tk_method {
@@ -39,7 +31,6 @@ enum tk_method {
 	TK_DELETE,
 	TK_METHOD__MAX
 };
-extern const char *const tk_methods[TK_METHOD__MAX];
 
 /* Machine codes of docs/api.md, with their HTTP status (errors.c). */
 enum tk_code {
@@ -111,7 +102,7 @@ struct tk_fielddef {
 	enum tk_kind	 kind;
 	int64_t		 min;
 	int64_t		 max;
-	enum tk_code	 range_code;	/* answered when out of [min, max] */
+	enum tk_code	 refused;	/* out of [min, max], or a malformed credential */
 };
 extern const struct tk_fielddef tk_fields[TK_FIELD__MAX];
 

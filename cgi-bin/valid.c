@@ -16,20 +16,20 @@
 #define SEAT_MAX	INT32_MAX	/* seat numbers are SQL int */
 
 const struct tk_fielddef tk_fields[TK_FIELD__MAX] = {
-	/*                           name              kind            min  max        out of range */
-	[TK_FIELD_KEY]            = { "Authorization",  TK_KIND_KEY,    1,   TK_CRED_MAX, TK_UNAUTHENTICATED },
-	[TK_FIELD_TOKEN]          = { "X-Queue-Token",  TK_KIND_TOKEN,  1,   TK_CRED_MAX, TK_QUEUE_TOKEN_INVALID },
-	[TK_FIELD_IDEM]           = { "Idempotency-Key", TK_KIND_IDEM,  1,   TK_IDEM_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_NAME]           = { "name",           TK_KIND_TEXT,   1,   64,        TK_INVALID_ARGUMENT },
-	[TK_FIELD_AMOUNT]         = { "amount",         TK_KIND_INT,    1,   10000000,  TK_INVALID_AMOUNT },
-	[TK_FIELD_LIMIT]          = { "limit",          TK_KIND_INT,    1,   200,       TK_INVALID_ARGUMENT },
-	[TK_FIELD_BEFORE]         = { "before",         TK_KIND_ID,     1,   INT64_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_CONCERT_ID]     = { "concert_id",     TK_KIND_ID,     1,   INT64_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_RESERVATION_ID] = { "reservation_id", TK_KIND_ID,     1,   INT64_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_DATE]           = { "date",           TK_KIND_DATE,   0,   0,         TK_INVALID_ARGUMENT },
-	[TK_FIELD_SEAT_NOS]       = { "seat_nos",       TK_KIND_SEATS,  1,   100,       TK_INVALID_ARGUMENT },
-	[TK_FIELD_SEAT_NO]        = { "seat_no",        TK_KIND_SEAT,   1,   SEAT_MAX,  TK_INVALID_ARGUMENT },
-	[TK_FIELD_CODE]           = { "code",           TK_KIND_CODE,   0,   0,         TK_INTERNAL },
+	/*                           name               kind            min  max          refused with */
+	[TK_FIELD_KEY]            = { "Authorization",   TK_KIND_KEY,    1,   TK_CRED_MAX, TK_UNAUTHENTICATED },
+	[TK_FIELD_TOKEN]          = { "X-Queue-Token",   TK_KIND_TOKEN,  1,   TK_CRED_MAX, TK_QUEUE_TOKEN_INVALID },
+	[TK_FIELD_IDEM]           = { "Idempotency-Key", TK_KIND_IDEM,   1,   TK_IDEM_MAX, TK_INVALID_ARGUMENT },
+	[TK_FIELD_NAME]           = { "name",            TK_KIND_TEXT,   1,   64,          TK_INVALID_ARGUMENT },
+	[TK_FIELD_AMOUNT]         = { "amount",          TK_KIND_INT,    1,   10000000,    TK_INVALID_AMOUNT },
+	[TK_FIELD_LIMIT]          = { "limit",           TK_KIND_INT,    1,   200,         TK_INVALID_ARGUMENT },
+	[TK_FIELD_BEFORE]         = { "before",          TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_CONCERT_ID]     = { "concert_id",      TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_RESERVATION_ID] = { "reservation_id",  TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_DATE]           = { "date",            TK_KIND_DATE,   0,   0,           TK_INVALID_ARGUMENT },
+	[TK_FIELD_SEAT_NOS]       = { "seat_nos",        TK_KIND_SEATS,  1,   100,         TK_INVALID_ARGUMENT },
+	[TK_FIELD_SEAT_NO]        = { "seat_no",         TK_KIND_SEAT,   1,   SEAT_MAX,    TK_INVALID_ARGUMENT },
+	[TK_FIELD_CODE]           = { "code",            TK_KIND_CODE,   0,   0,           TK_INTERNAL },
 };
 
 /* The field of this name; TK_FIELD__MAX when none. */
@@ -195,7 +195,7 @@ tk_valid_range(struct tk_req *r, enum tk_field f)
 
 	snprintf(msg, sizeof(msg), "%s must be between %" PRId64 " and %"
 	    PRId64, d->name, d->min, d->max);
-	tk_error_reply(r, d->range_code, msg,
+	tk_error_reply(r, d->refused, msg,
 	    json_pack("{s:s, s:s, s:I, s:I}", "field", d->name,
 	    "reason", "out of range", "min", (json_int_t)d->min,
 	    "max", (json_int_t)d->max), NULL);
@@ -370,14 +370,14 @@ tk_valid_header(struct tk_req *r, enum tk_field f, const char *h)
 	switch (d->kind) {
 	case TK_KIND_KEY:
 		if ((v = tk_req_bearer(h)) == NULL) {
-			tk_error_reply(r, d->range_code, "the Authorization "
+			tk_error_reply(r, d->refused, "the Authorization "
 			    "header must be: Bearer <api key>", NULL, NULL);
 			return TK_REPLIED;
 		}
 		break;
 	case TK_KIND_TOKEN:
 		if (!tk_req_token_syntax(h, strlen(h))) {
-			tk_error_reply(r, d->range_code, "the X-Queue-Token "
+			tk_error_reply(r, d->refused, "the X-Queue-Token "
 			    "header is not a queue token", NULL, NULL);
 			return TK_REPLIED;
 		}
