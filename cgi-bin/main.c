@@ -1,7 +1,7 @@
 /*
  * main.c: the accept loop every program runs.  As CGI it serves one
  * request; as FastCGI, one after another on one database connection.
- * Per request: read, serve (gate, handler, one call), send, then note an
+ * Per request: read, serve (gate, one call), send, then note an
  * error answer for the metrics, then free everything the request made.
  */
 #include <signal.h>
