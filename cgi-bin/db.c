@@ -13,7 +13,7 @@
 
 #include <libpq-fe.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 #define SQL_MAX		160
 
@@ -168,6 +168,7 @@ failed(struct tk_db *db, struct tk_dbres *res, PGresult *pg)
 	res->message = PQresultErrorField(pg, PG_DIAG_MESSAGE_PRIMARY);
 	res->detail = PQresultErrorField(pg, PG_DIAG_MESSAGE_DETAIL);
 	res->hint = PQresultErrorField(pg, PG_DIAG_MESSAGE_HINT);
+	res->constraint = PQresultErrorField(pg, PG_DIAG_CONSTRAINT_NAME);
 	return -1;
 }
 

@@ -1,12 +1,15 @@
 /*
- * errors.c: every error answer.  The codes of API.md with their status,
- * the one SQLSTATE table of docs/sql-api.md, and the writer of the body
+ * errors.c: every error answer.  The codes of docs/api.md with their
+ * status, the one SQLSTATE table of docs/sql-api.md, the errors lighttpd
+ * answers itself, and the writer of the body
  * {"error": {"code", "message", "details", "hint"}}.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "ticket.h"
+#include <stdlib.h>
+
+#include "extern.h"
 
 const struct tk_codedef tk_codes[TK_CODE__MAX] = {
 	/*                                status  code                       message */
@@ -25,7 +28,7 @@ const struct tk_codedef tk_codes[TK_CODE__MAX] = {
 	[TK_RESERVATION_NOT_HELD]    = { 409, "RESERVATION_NOT_HELD",    "the reservation is not held" },
 	[TK_IDEMPOTENCY_IN_PROGRESS] = { 409, "IDEMPOTENCY_IN_PROGRESS", "a request with this idempotency key is in progress" },
 	[TK_HOLD_EXPIRED]            = { 410, "HOLD_EXPIRED",            "the hold has expired" },
-	[TK_PAYLOAD_TOO_LARGE]       = { 413, "PAYLOAD_TOO_LARGE",       "the request body is larger than 16384 bytes" },
+	[TK_PAYLOAD_TOO_LARGE]       = { 413, "PAYLOAD_TOO_LARGE",       "the request body is larger than " TK_STR(TK_BODY_MAX) " bytes" },
 	[TK_UNSUPPORTED_MEDIA_TYPE]  = { 415, "UNSUPPORTED_MEDIA_TYPE",  "the request body must be application/json" },
 	[TK_IDEMPOTENCY_KEY_REUSED]  = { 422, "IDEMPOTENCY_KEY_REUSED",  "the idempotency key was used for another request" },
 	[TK_QUEUE_NOT_ADMITTED]      = { 429, "QUEUE_NOT_ADMITTED",      "still waiting in the queue" },
@@ -35,83 +38,115 @@ const struct tk_codedef tk_codes[TK_CODE__MAX] = {
 
 /*
  * SQLSTATE to code.  An entry is five characters, or two for a whole
- * class; exact entries come first.  With from_db the database's message,
- * DETAIL (as details) and HINT reach the client; the others answer the
- * code's own message, so that no internal text leaks.  Not listed: 500.
+ * class; exact entries come first.  An entry with a constraint matches
+ * only an error of that constraint (PG_DIAG_CONSTRAINT_NAME).  With
+ * from_db the database's message, DETAIL (as details) and HINT reach the
+ * client; the others answer the code's own message, so that no internal
+ * text leaks.  Not listed: 500.  Functions catch the unique violations
+ * they expect, so any other 23505 or 23P01 is a bug: 500.
  */
 static const struct tk_sqlstate {
 	const char	*state;
 	enum tk_code	 code;
 	int		 from_db;
+	const char	*constraint;
 } tk_sqlstates[] = {
-	{ "T400A", TK_INVALID_ARGUMENT,        1 },
-	{ "T400B", TK_INVALID_AMOUNT,          1 },
-	{ "T401A", TK_UNAUTHENTICATED,         1 },
-	{ "T401B", TK_QUEUE_TOKEN_INVALID,     1 },
-	{ "T401C", TK_QUEUE_TOKEN_EXPIRED,     1 },
-	{ "T402A", TK_INSUFFICIENT_BALANCE,    1 },
-	{ "T403A", TK_QUEUE_TOKEN_MISMATCH,    1 },
-	{ "T404A", TK_NOT_FOUND,               1 },
-	{ "T409A", TK_SEAT_UNAVAILABLE,        1 },
-	{ "T409B", TK_HOLD_LIMIT_REACHED,      1 },
-	{ "T409C", TK_RESERVATION_NOT_HELD,    1 },
-	{ "T409D", TK_IDEMPOTENCY_IN_PROGRESS, 1 },
-	{ "T410A", TK_HOLD_EXPIRED,            1 },
-	{ "T422A", TK_IDEMPOTENCY_KEY_REUSED,  1 },
-	{ "T429A", TK_QUEUE_NOT_ADMITTED,      1 },
-	{ "23P01", TK_SEAT_UNAVAILABLE,        0 },	/* exclusion constraint */
-	{ "23505", TK_SEAT_UNAVAILABLE,        0 },	/* unique constraint */
-	{ "22",    TK_INVALID_ARGUMENT,        1 },	/* data exception */
-	{ "08",    TK_DATABASE_UNAVAILABLE,    0 },	/* connection */
-	{ "53",    TK_DATABASE_UNAVAILABLE,    0 },	/* insufficient resources */
-	{ "57",    TK_DATABASE_UNAVAILABLE,    0 },	/* operator intervention, statement timeout */
-	{ "40",    TK_DATABASE_UNAVAILABLE,    0 },	/* serialization failure, deadlock */
-	{ "55",    TK_DATABASE_UNAVAILABLE,    0 },	/* lock timeout (55P03) */
+	{ "T400A", TK_INVALID_ARGUMENT,        1, NULL },
+	{ "T400B", TK_INVALID_AMOUNT,          1, NULL },
+	{ "T401A", TK_UNAUTHENTICATED,         1, NULL },
+	{ "T401B", TK_QUEUE_TOKEN_INVALID,     1, NULL },
+	{ "T401C", TK_QUEUE_TOKEN_EXPIRED,     1, NULL },
+	{ "T402A", TK_INSUFFICIENT_BALANCE,    1, NULL },
+	{ "T403A", TK_QUEUE_TOKEN_MISMATCH,    1, NULL },
+	{ "T404A", TK_NOT_FOUND,               1, NULL },
+	{ "T409A", TK_SEAT_UNAVAILABLE,        1, NULL },
+	{ "T409B", TK_HOLD_LIMIT_REACHED,      1, NULL },
+	{ "T409C", TK_RESERVATION_NOT_HELD,    1, NULL },
+	{ "T409D", TK_IDEMPOTENCY_IN_PROGRESS, 1, NULL },
+	{ "T410A", TK_HOLD_EXPIRED,            1, NULL },
+	{ "T422A", TK_IDEMPOTENCY_KEY_REUSED,  1, NULL },
+	{ "T429A", TK_QUEUE_NOT_ADMITTED,      1, NULL },
+	/* a second claim on a seat, caught by the exclusion constraint */
+	{ "23P01", TK_SEAT_UNAVAILABLE,        0, "one_claim_per_seat" },
+	{ "22",    TK_INVALID_ARGUMENT,        1, NULL },	/* data exception */
+	{ "08",    TK_DATABASE_UNAVAILABLE,    0, NULL },	/* connection */
+	{ "53",    TK_DATABASE_UNAVAILABLE,    0, NULL },	/* insufficient resources */
+	{ "57",    TK_DATABASE_UNAVAILABLE,    0, NULL },	/* operator intervention, statement timeout */
+	{ "40",    TK_DATABASE_UNAVAILABLE,    0, NULL },	/* serialization failure, deadlock */
+	{ "55",    TK_DATABASE_UNAVAILABLE,    0, NULL },	/* lock timeout (55P03) */
+};
+
+/*
+ * The errors lighttpd answers itself, before any program runs, from the
+ * files ticket-errorfiles writes (a malformed request, a POST without
+ * Content-Length, a URI too long, a path that is no file nor API, no
+ * backend), and the code the error handler answers for them.  With no
+ * message, the code's own.
+ */
+static const struct tk_weberror {
+	int		 status;
+	enum tk_code	 code;
+	const char	*message;
+} tk_weberrors[] = {
+	{ 400, TK_INVALID_ARGUMENT,     "the HTTP request is malformed" },
+	{ 404, TK_NOT_FOUND,            "no such resource" },
+	{ 411, TK_INVALID_ARGUMENT,     "a POST needs a Content-Length header "
+	    "(Content-Length: 0 for no body)" },
+	{ 413, TK_PAYLOAD_TOO_LARGE,    NULL },
+	{ 414, TK_INVALID_ARGUMENT,     "the URI is too long" },
+	{ 431, TK_INVALID_ARGUMENT,     "the request headers are too large" },
+	{ 500, TK_INTERNAL,             NULL },
+	{ 501, TK_METHOD_NOT_ALLOWED,   "method not implemented" },
+	{ 502, TK_DATABASE_UNAVAILABLE, NULL },
+	{ 503, TK_DATABASE_UNAVAILABLE, NULL },
+	{ 504, TK_DATABASE_UNAVAILABLE, NULL },
+	{ 505, TK_INVALID_ARGUMENT,     "HTTP version not supported" },
 };
 
 static const struct tk_sqlstate *
-sqlstate_find(const char *state)
+sqlstate_find(const char *state, const char *constraint)
 {
-	size_t	 i, n;
+	const struct tk_sqlstate	*e;
+	size_t				 i, n;
 
 	if (state == NULL || strlen(state) != 5)
 		return NULL;
 	for (i = 0; i < sizeof(tk_sqlstates) / sizeof(tk_sqlstates[0]); i++) {
-		n = strlen(tk_sqlstates[i].state);
-		if (strncmp(state, tk_sqlstates[i].state, n) == 0)
-			return &tk_sqlstates[i];
+		e = &tk_sqlstates[i];
+		n = strlen(e->state);
+		if (strncmp(state, e->state, n) == 0 && (e->constraint == NULL ||
+		    (constraint != NULL && strcmp(constraint, e->constraint) == 0)))
+			return e;
 	}
 	return NULL;
 }
 
+/* The code of a database error, with its constraint (or NULL). */
 enum tk_code
-tk_code_for_sqlstate(const char *state)
+tk_error_for_sqlstate(const char *state, const char *constraint)
 {
-	const struct tk_sqlstate	*e = sqlstate_find(state);
+	const struct tk_sqlstate	*e = sqlstate_find(state, constraint);
 
 	return e != NULL ? e->code : TK_INTERNAL;
 }
 
 /*
  * An error the web server met itself (lighttpd's error handler): the code
- * for its HTTP status.  The answer keeps only the statuses of API.md.
+ * for its HTTP status.  The answer keeps only the statuses of docs/api.md.
  */
 enum tk_code
-tk_code_for_status(int status)
+tk_error_for_status(int status)
 {
+	size_t	 i;
+
+	for (i = 0; i < sizeof(tk_weberrors) / sizeof(tk_weberrors[0]); i++)
+		if (tk_weberrors[i].status == status)
+			return tk_weberrors[i].code;
 	switch (status) {
-	case 404:
-		return TK_NOT_FOUND;
 	case 405:
 		return TK_METHOD_NOT_ALLOWED;
-	case 413:
-		return TK_PAYLOAD_TOO_LARGE;
 	case 415:
 		return TK_UNSUPPORTED_MEDIA_TYPE;
-	case 502:
-	case 503:
-	case 504:
-		return TK_DATABASE_UNAVAILABLE;
 	default:
 		return status >= 500 ? TK_INTERNAL : TK_INVALID_ARGUMENT;
 	}
@@ -130,20 +165,41 @@ or_null(json_t *v)
 	return v != NULL ? v : json_null();
 }
 
+/* The error body, or NULL when out of memory; details is stolen. */
+static char *
+error_body(enum tk_code code, const char *message, json_t *details,
+    const char *hint)
+{
+	json_t	*err, *msg;
+	char	*body = NULL;
+
+	if ((msg = text_or_null(message)) == NULL)
+		msg = json_string(tk_codes[code].message);
+	err = json_pack("{s:{s:s, s:o, s:o, s:o}}", "error",
+	    "code", tk_codes[code].name,
+	    "message", or_null(msg),
+	    "details", or_null(details),
+	    "hint", or_null(text_or_null(hint)));
+	if (err != NULL)
+		body = json_dumps(err, 0);
+	json_decref(err);
+	return body;
+}
+
 /*
  * Sets the error answer, replacing any answer set before.  message NULL
  * (or not UTF-8) is the code's own; details is stolen, NULL for null.
  * A details object with an integer "retry_after" sets Retry-After.
  */
 void
-tk_reply_error(struct tk_req *r, enum tk_code code, const char *message,
+tk_error_reply(struct tk_req *r, enum tk_code code, const char *message,
     json_t *details, const char *hint)
 {
 	static const char	 fallback[] = "{\"error\": {\"code\": "
 	    "\"INTERNAL\", \"message\": \"internal error\", \"details\": null, "
 	    "\"hint\": null}}";
 	struct tk_reply		*p = &r->reply;
-	json_t			*err, *msg, *ra;
+	json_t			*ra;
 
 	tk_reply_free(p);
 	p->status = tk_codes[code].status;
@@ -156,17 +212,7 @@ tk_reply_error(struct tk_req *r, enum tk_code code, const char *message,
 	    json_integer_value(ra) >= 0 && json_integer_value(ra) <= 86400)
 		p->retry_after = (int)json_integer_value(ra);
 
-	if ((msg = text_or_null(message)) == NULL)
-		msg = json_string(tk_codes[code].message);
-	err = json_pack("{s:{s:s, s:o, s:o, s:o}}", "error",
-	    "code", tk_codes[code].name,
-	    "message", or_null(msg),
-	    "details", or_null(details),
-	    "hint", or_null(text_or_null(hint)));
-	if (err != NULL)
-		p->owned = json_dumps(err, 0);
-	json_decref(err);
-	if (p->owned != NULL) {
+	if ((p->owned = error_body(code, message, details, hint)) != NULL) {
 		p->body = p->owned;
 		p->bodylen = strlen(p->owned);
 	} else {
@@ -177,15 +223,30 @@ tk_reply_error(struct tk_req *r, enum tk_code code, const char *message,
 	}
 }
 
+/*
+ * The i-th error file lighttpd serves: its status, and its body to be
+ * freed; NULL past the last (or out of memory, *status then 0).
+ */
+char *
+tk_error_file(size_t i, int *status)
+{
+	*status = 0;
+	if (i >= sizeof(tk_weberrors) / sizeof(tk_weberrors[0]))
+		return NULL;
+	*status = tk_weberrors[i].status;
+	return error_body(tk_weberrors[i].code, tk_weberrors[i].message,
+	    NULL, NULL);
+}
+
 /* 400 naming a field: details {"field": ..., "reason": ...}. */
 void
-tk_reply_field(struct tk_req *r, enum tk_code code, const char *field,
+tk_error_field(struct tk_req *r, enum tk_code code, const char *field,
     const char *reason)
 {
 	char	 msg[160];
 
 	snprintf(msg, sizeof(msg), "%s %s", field, reason);
-	tk_reply_error(r, code, msg, json_pack("{s:s, s:s}", "field", field,
+	tk_error_reply(r, code, msg, json_pack("{s:s, s:s}", "field", field,
 	    "reason", reason), NULL);
 }
 
@@ -205,19 +266,23 @@ detail_json(const char *detail)
 }
 
 void
-tk_reply_db_error(struct tk_req *r, const struct tk_dbres *res)
+tk_error_db(struct tk_req *r, const struct tk_dbres *res)
 {
-	const struct tk_sqlstate	*e = sqlstate_find(res->sqlstate);
+	const struct tk_sqlstate	*e = sqlstate_find(res->sqlstate,
+					    res->constraint);
 	enum tk_code			 code = e != NULL ? e->code : TK_INTERNAL;
 
 	if (e == NULL || code == TK_DATABASE_UNAVAILABLE)
-		tk_log("%s %s: database %s: %s%s%s", r->method_name, r->path,
-		    res->sqlstate, res->message != NULL ? res->message : "",
+		tk_log("%s %s: database %s%s%s: %s%s%s", r->method_name,
+		    r->path, res->sqlstate,
+		    res->constraint != NULL ? " on " : "",
+		    res->constraint != NULL ? res->constraint : "",
+		    res->message != NULL ? res->message : "",
 		    res->detail != NULL ? ": " : "",
 		    res->detail != NULL ? res->detail : "");
 	if (e != NULL && e->from_db)
-		tk_reply_error(r, code, res->message, detail_json(res->detail),
+		tk_error_reply(r, code, res->message, detail_json(res->detail),
 		    res->hint);
 	else
-		tk_reply_error(r, code, NULL, NULL, NULL);
+		tk_error_reply(r, code, NULL, NULL, NULL);
 }

@@ -4,14 +4,4 @@
  */
 #include "ticket.h"
 
-static void
-health(struct tk_req *r)
-{
-	tk_call(r, NULL, 0);
-}
-
-static const tk_handler handlers[TK_ROUTE__MAX] = {
-	[TK_ROUTE_HEALTH] = health,
-};
-
-TK_PROGRAM(health, handlers)
+TK_PROGRAM(TK_PROG_HEALTH)

@@ -3,7 +3,7 @@
  * binary serves one request as CGI or many as FastCGI.  fcgi_stdio.h
  * redefines FILE, stdin, stdout and printf, and must come last.
  */
-#include "ticket.h"
+#include "extern.h"
 
 #include <fcgiapp.h>
 #include <fcgi_stdio.h>

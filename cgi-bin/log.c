@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 int	 tk_log_quiet;	/* set by the unit tests, whose failures say enough */
 

@@ -1,14 +1,14 @@
 /*
  * main.c: the accept loop every program runs.  As CGI it serves one
  * request; as FastCGI, one after another on one database connection.
- * Per request: read, serve (gate, handler, one call), send, then note an
+ * Per request: read, serve (gate, one call), send, then note an
  * error answer for the metrics, then free everything the request made.
  */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 /* Settings come from the process environment, before FCGI_Accept. */
 static int
@@ -32,7 +32,7 @@ note_error(struct tk_db *db, enum tk_code code)
 }
 
 int
-tk_main(const tk_handler *handlers)
+tk_main(enum tk_program prog)
 {
 	static struct tk_req	 r;	/* 20 KiB: not on the stack */
 	struct tk_db		*db;
@@ -61,7 +61,7 @@ tk_main(const tk_handler *handlers)
 		tk_req_from_env(&r);
 		if (r.method == TK_POST)
 			tk_io_read_body(&r);
-		tk_serve(&r, handlers);
+		tk_serve(&r, prog);
 		if (tk_io_send(&r.reply) != 0)
 			tk_log("%s %s: answer not sent", r.method_name, r.path);
 		tk_io_finish();

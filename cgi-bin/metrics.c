@@ -4,14 +4,4 @@
  */
 #include "ticket.h"
 
-static void
-metrics(struct tk_req *r)
-{
-	tk_call(r, NULL, 0);
-}
-
-static const tk_handler handlers[TK_ROUTE__MAX] = {
-	[TK_ROUTE_METRICS] = metrics,
-};
-
-TK_PROGRAM(metrics, handlers)
+TK_PROGRAM(TK_PROG_METRICS)

@@ -7,6 +7,4 @@
  */
 #include "ticket.h"
 
-static const tk_handler handlers[TK_ROUTE__MAX] = { NULL };
-
-TK_PROGRAM(notfound, handlers)
+TK_PROGRAM(TK_PROG_NOTFOUND)

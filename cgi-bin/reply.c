@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 void
 tk_reply_init(struct tk_reply *p)
@@ -39,7 +39,7 @@ tk_reply_db(struct tk_req *r, const struct tk_dbres *res)
 	    (res->body == NULL && res->status != 204)) {
 		tk_log("%s %s: reply status %d with %s body", r->method_name,
 		    r->path, res->status, res->body == NULL ? "no" : "a");
-		tk_reply_error(r, TK_INTERNAL, NULL, NULL, NULL);
+		tk_error_reply(r, TK_INTERNAL, NULL, NULL, NULL);
 		return;
 	}
 	tk_reply_free(p);
@@ -61,7 +61,7 @@ tk_reply_db(struct tk_req *r, const struct tk_dbres *res)
 		if (p->body == NULL) {
 			tk_log("%s %s: reply body is not a JSON string",
 			    r->method_name, r->path);
-			tk_reply_error(r, TK_INTERNAL, NULL, NULL, NULL);
+			tk_error_reply(r, TK_INTERNAL, NULL, NULL, NULL);
 		}
 		return;
 	}
@@ -71,7 +71,7 @@ tk_reply_db(struct tk_req *r, const struct tk_dbres *res)
 }
 
 const char *
-tk_status_text(int status)
+tk_reply_status_text(int status)
 {
 	switch (status) {
 	case 200: return "OK";
@@ -115,7 +115,7 @@ tk_reply_head(const struct tk_reply *p, char *buf, size_t size)
 
 	if (size == 0)
 		return 0;
-	ADD("Status: %d %s\r\n", p->status, tk_status_text(p->status));
+	ADD("Status: %d %s\r\n", p->status, tk_reply_status_text(p->status));
 	ADD("Cache-Control: no-store\r\n");
 	if (p->content_type != NULL) {
 		ADD("Content-Type: %s\r\n", p->content_type);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 const char *const tk_methods[TK_METHOD__MAX] = {
 	[TK_GET] = "GET",
@@ -40,7 +40,7 @@ tk_req_free(struct tk_req *r)
 }
 
 enum tk_method
-tk_method_parse(const char *s)
+tk_req_method(const char *s)
 {
 	int	 i;
 
@@ -85,7 +85,7 @@ tk_req_from_env(struct tk_req *r)
 	r->method_name = getenv("REQUEST_METHOD");
 	if (r->method_name == NULL)
 		r->method_name = "";
-	r->method = tk_method_parse(r->method_name);
+	r->method = tk_req_method(r->method_name);
 
 	/*
 	 * REQUEST_URI is what the client asked for, before any rewrite by
@@ -150,7 +150,7 @@ hexval(char c)
  * -1 on a bad escape, a NUL byte (raw or encoded), or no room.
  */
 long
-tk_pct_decode(const char *in, size_t n, char *out, size_t outsize, int plus)
+tk_req_pct_decode(const char *in, size_t n, char *out, size_t outsize, int plus)
 {
 	size_t	 i, o = 0;
 	int	 hi, lo;
@@ -185,7 +185,7 @@ tk_pct_decode(const char *in, size_t n, char *out, size_t outsize, int plus)
  * this name), else 0.
  */
 int
-tk_query_get(const char *query, const char *name, char *out, size_t outsize,
+tk_req_query_get(const char *query, const char *name, char *out, size_t outsize,
     int *count)
 {
 	const char	*p, *end, *eq;
@@ -204,7 +204,7 @@ tk_query_get(const char *query, const char *name, char *out, size_t outsize,
 		eq = memchr(p, '=', (size_t)(end - p));
 		if (eq == NULL)
 			eq = end;
-		klen = tk_pct_decode(p, (size_t)(eq - p), key, sizeof(key), 1);
+		klen = tk_req_pct_decode(p, (size_t)(eq - p), key, sizeof(key), 1);
 		if (klen < 0) {
 			/* A name too long to be ours is not ours. */
 			if ((size_t)(eq - p) > 3 * TK_SEGLEN_MAX)
@@ -217,7 +217,7 @@ tk_query_get(const char *query, const char *name, char *out, size_t outsize,
 			continue;
 		if (eq == end)
 			continue;	/* "name" alone: an empty value */
-		if (tk_pct_decode(eq + 1, (size_t)(end - eq - 1), out,
+		if (tk_req_pct_decode(eq + 1, (size_t)(end - eq - 1), out,
 		    outsize, 1) < 0)
 			return -1;
 	}
@@ -244,7 +244,7 @@ is_tchar(char c)
  * charset=utf-8 (any case, quoted or not); other parameters are allowed.
  */
 int
-tk_is_json_type(const char *ct)
+tk_req_is_json_type(const char *ct)
 {
 	const char	*p, *name, *val;
 	size_t		 nlen, vlen;
@@ -292,7 +292,7 @@ tk_is_json_type(const char *ct)
 
 /* token68 of RFC 7235, 1 to TK_CRED_MAX characters. */
 int
-tk_token_syntax(const char *s, size_t n)
+tk_req_token_syntax(const char *s, size_t n)
 {
 	size_t	 i;
 	char	 c;
@@ -320,7 +320,7 @@ tk_token_syntax(const char *s, size_t n)
  * is of another scheme or the key is not token68.
  */
 const char *
-tk_bearer(const char *h)
+tk_req_bearer(const char *h)
 {
 	const char	*key;
 
@@ -328,12 +328,12 @@ tk_bearer(const char *h)
 	    (h[6] != ' ' && h[6] != '\t'))
 		return NULL;
 	key = skip_ows(h + 6);
-	return tk_token_syntax(key, strlen(key)) ? key : NULL;
+	return tk_req_token_syntax(key, strlen(key)) ? key : NULL;
 }
 
 /* Idempotency-Key: 1 to 255 printable ASCII characters. */
 int
-tk_idem_syntax(const char *s)
+tk_req_idem_syntax(const char *s)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 i;

@@ -1,11 +1,11 @@
 /*
- * route.c: which URL and method call which api.* function.  Reading the
- * three tables below tells the whole HTTP interface; docs/api.md is the
- * same in prose.
+ * route.c: which URL and method call which api.* function, with which
+ * arguments, in which program.  Reading the tables below tells the whole
+ * HTTP interface; docs/api.md is the same in prose.
  */
 #include <string.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 /* "{field}" segments are bound to the field of that name (valid.c). */
 const char *const tk_paths[TK_PATH__MAX] = {
@@ -25,59 +25,68 @@ const char *const tk_paths[TK_PATH__MAX] = {
 	[TK_PATH_METRICS]             = "/api/metrics",
 };
 
-/* Functions of schema api (docs/sql-api.md); every parameter is text. */
+/*
+ * Functions of schema api (docs/sql-api.md) with their parameters in
+ * order: the one place the C side states them.  Every value is passed
+ * as text; an absent optional one as NULL.
+ */
 const struct tk_stmtdef tk_stmts[TK_STMT__MAX] = {
-	/*                                function              parameters */
-	[TK_STMT_CREATE_USER]        = { "create_user",        1 },	/* name */
-	[TK_STMT_GET_WALLET]         = { "get_wallet",         1 },	/* key */
-	[TK_STMT_CHARGE_WALLET]      = { "charge_wallet",      3 },	/* key, amount, idempotency key */
-	[TK_STMT_LIST_TRANSACTIONS]  = { "list_transactions",  3 },	/* key, limit, before */
-	[TK_STMT_LIST_CONCERTS]      = { "list_concerts",      0 },
-	[TK_STMT_ISSUE_TOKEN]        = { "issue_token",        2 },	/* key, concert */
-	[TK_STMT_QUEUE_STATUS]       = { "queue_status",       1 },	/* token */
-	[TK_STMT_LEAVE_QUEUE]        = { "leave_queue",        1 },	/* token */
-	[TK_STMT_AVAILABLE_DATES]    = { "available_dates",    3 },	/* key, token, concert */
-	[TK_STMT_SEAT_MAP]           = { "seat_map",           4 },	/* key, token, concert, date */
-	[TK_STMT_HOLD_SEAT]          = { "hold_seat",          5 },	/* key, token, concert, date, seats */
-	[TK_STMT_GET_RESERVATION]    = { "get_reservation",    3 },	/* key, token, reservation */
-	[TK_STMT_CANCEL_RESERVATION] = { "cancel_reservation", 3 },	/* key, token, reservation */
-	[TK_STMT_PAY_RESERVATION]    = { "pay_reservation",    4 },	/* key, token, reservation, idempotency key */
-	[TK_STMT_HEALTH]             = { "health",             0 },
-	[TK_STMT_METRICS]            = { "metrics",            0 },
-	[TK_STMT_NOTE_ERROR]         = { "note_error",         1 },	/* code */
+	[TK_STMT_CREATE_USER]        = { "create_user",        TK_ARGS(TK_FIELD_NAME) },
+	[TK_STMT_GET_WALLET]         = { "get_wallet",         TK_ARGS(TK_FIELD_KEY) },
+	[TK_STMT_CHARGE_WALLET]      = { "charge_wallet",      TK_ARGS(TK_FIELD_KEY, TK_FIELD_AMOUNT, TK_FIELD_IDEM) },
+	[TK_STMT_LIST_TRANSACTIONS]  = { "list_transactions",  TK_ARGS(TK_FIELD_KEY, TK_FIELD_LIMIT, TK_FIELD_BEFORE) },
+	[TK_STMT_LIST_CONCERTS]      = { "list_concerts",      TK_NOARGS },
+	[TK_STMT_ISSUE_TOKEN]        = { "issue_token",        TK_ARGS(TK_FIELD_KEY, TK_FIELD_CONCERT_ID) },
+	[TK_STMT_QUEUE_STATUS]       = { "queue_status",       TK_ARGS(TK_FIELD_TOKEN) },
+	[TK_STMT_LEAVE_QUEUE]        = { "leave_queue",        TK_ARGS(TK_FIELD_TOKEN) },
+	[TK_STMT_AVAILABLE_DATES]    = { "available_dates",    TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_CONCERT_ID) },
+	[TK_STMT_SEAT_MAP]           = { "seat_map",           TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_CONCERT_ID, TK_FIELD_DATE) },
+	[TK_STMT_HOLD_SEAT]          = { "hold_seat",          TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_CONCERT_ID, TK_FIELD_DATE, TK_FIELD_SEAT_NOS) },
+	[TK_STMT_GET_RESERVATION]    = { "get_reservation",    TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_RESERVATION_ID) },
+	[TK_STMT_CANCEL_RESERVATION] = { "cancel_reservation", TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_RESERVATION_ID) },
+	[TK_STMT_PAY_RESERVATION]    = { "pay_reservation",    TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_RESERVATION_ID, TK_FIELD_IDEM) },
+	[TK_STMT_HEALTH]             = { "health",             TK_NOARGS },
+	[TK_STMT_METRICS]            = { "metrics",            TK_NOARGS },
+	[TK_STMT_NOTE_ERROR]         = { "note_error",         TK_ARGS(TK_FIELD_CODE) },	/* main.c, after an error answer */
 };
 
+/*
+ * A route reads the credentials its statement takes from their headers,
+ * and a body only when its flags say so (TK_BODY, TK_BODY_OPT).
+ */
 const struct tk_routedef tk_routes[TK_ROUTE__MAX] = {
-	/*                                method     path                          statement                   reads */
-	[TK_ROUTE_CREATE_USER]        = { TK_POST,   TK_PATH_USERS,                TK_STMT_CREATE_USER,        TK_BODY },
-	[TK_ROUTE_GET_WALLET]         = { TK_GET,    TK_PATH_WALLET,               TK_STMT_GET_WALLET,         TK_KEY },
-	[TK_ROUTE_CHARGE_WALLET]      = { TK_POST,   TK_PATH_WALLET_CHARGE,        TK_STMT_CHARGE_WALLET,      TK_KEY | TK_IDEM | TK_BODY },
-	[TK_ROUTE_LIST_TRANSACTIONS]  = { TK_GET,    TK_PATH_WALLET_TRANSACTIONS,  TK_STMT_LIST_TRANSACTIONS,  TK_KEY },
-	[TK_ROUTE_LIST_CONCERTS]      = { TK_GET,    TK_PATH_CONCERTS,             TK_STMT_LIST_CONCERTS,      0 },
-	[TK_ROUTE_ISSUE_TOKEN]        = { TK_POST,   TK_PATH_CONCERT_QUEUE,        TK_STMT_ISSUE_TOKEN,        TK_KEY | TK_BODY_OPT },
-	[TK_ROUTE_QUEUE_STATUS]       = { TK_GET,    TK_PATH_QUEUE,                TK_STMT_QUEUE_STATUS,       TK_TOKEN },
-	[TK_ROUTE_LEAVE_QUEUE]        = { TK_DELETE, TK_PATH_QUEUE,                TK_STMT_LEAVE_QUEUE,        TK_TOKEN },
-	[TK_ROUTE_AVAILABLE_DATES]    = { TK_GET,    TK_PATH_CONCERT_DATES,        TK_STMT_AVAILABLE_DATES,    TK_KEY | TK_TOKEN },
-	[TK_ROUTE_SEAT_MAP]           = { TK_GET,    TK_PATH_CONCERT_SEATS,        TK_STMT_SEAT_MAP,           TK_KEY | TK_TOKEN },
-	[TK_ROUTE_HOLD_SEAT]          = { TK_POST,   TK_PATH_RESERVATIONS,         TK_STMT_HOLD_SEAT,          TK_KEY | TK_TOKEN | TK_BODY },
-	[TK_ROUTE_GET_RESERVATION]    = { TK_GET,    TK_PATH_RESERVATION,          TK_STMT_GET_RESERVATION,    TK_KEY | TK_TOKEN },
-	[TK_ROUTE_CANCEL_RESERVATION] = { TK_DELETE, TK_PATH_RESERVATION,          TK_STMT_CANCEL_RESERVATION, TK_KEY | TK_TOKEN },
-	[TK_ROUTE_PAY_RESERVATION]    = { TK_POST,   TK_PATH_RESERVATION_PAYMENT,  TK_STMT_PAY_RESERVATION,    TK_KEY | TK_TOKEN | TK_IDEM | TK_BODY_OPT },
-	[TK_ROUTE_HEALTH]             = { TK_GET,    TK_PATH_HEALTH,               TK_STMT_HEALTH,             0 },
-	[TK_ROUTE_METRICS]            = { TK_GET,    TK_PATH_METRICS,              TK_STMT_METRICS,            TK_TEXT },
+	/*                                method     path                          statement                   program               reads */
+	[TK_ROUTE_CREATE_USER]        = { TK_POST,   TK_PATH_USERS,                TK_STMT_CREATE_USER,        TK_PROG_USERS,        TK_BODY },
+	[TK_ROUTE_GET_WALLET]         = { TK_GET,    TK_PATH_WALLET,               TK_STMT_GET_WALLET,         TK_PROG_WALLET,       0 },
+	[TK_ROUTE_CHARGE_WALLET]      = { TK_POST,   TK_PATH_WALLET_CHARGE,        TK_STMT_CHARGE_WALLET,      TK_PROG_WALLET,       TK_BODY },
+	[TK_ROUTE_LIST_TRANSACTIONS]  = { TK_GET,    TK_PATH_WALLET_TRANSACTIONS,  TK_STMT_LIST_TRANSACTIONS,  TK_PROG_WALLET,       0 },
+	[TK_ROUTE_LIST_CONCERTS]      = { TK_GET,    TK_PATH_CONCERTS,             TK_STMT_LIST_CONCERTS,      TK_PROG_CONCERTS,     0 },
+	[TK_ROUTE_ISSUE_TOKEN]        = { TK_POST,   TK_PATH_CONCERT_QUEUE,        TK_STMT_ISSUE_TOKEN,        TK_PROG_QUEUE,        TK_BODY_OPT },
+	[TK_ROUTE_QUEUE_STATUS]       = { TK_GET,    TK_PATH_QUEUE,                TK_STMT_QUEUE_STATUS,       TK_PROG_QUEUE,        0 },
+	[TK_ROUTE_LEAVE_QUEUE]        = { TK_DELETE, TK_PATH_QUEUE,                TK_STMT_LEAVE_QUEUE,        TK_PROG_QUEUE,        0 },
+	[TK_ROUTE_AVAILABLE_DATES]    = { TK_GET,    TK_PATH_CONCERT_DATES,        TK_STMT_AVAILABLE_DATES,    TK_PROG_SEATS,        0 },
+	[TK_ROUTE_SEAT_MAP]           = { TK_GET,    TK_PATH_CONCERT_SEATS,        TK_STMT_SEAT_MAP,           TK_PROG_SEATS,        0 },
+	[TK_ROUTE_HOLD_SEAT]          = { TK_POST,   TK_PATH_RESERVATIONS,         TK_STMT_HOLD_SEAT,          TK_PROG_RESERVATIONS, TK_BODY },
+	[TK_ROUTE_GET_RESERVATION]    = { TK_GET,    TK_PATH_RESERVATION,          TK_STMT_GET_RESERVATION,    TK_PROG_RESERVATIONS, 0 },
+	[TK_ROUTE_CANCEL_RESERVATION] = { TK_DELETE, TK_PATH_RESERVATION,          TK_STMT_CANCEL_RESERVATION, TK_PROG_RESERVATIONS, 0 },
+	[TK_ROUTE_PAY_RESERVATION]    = { TK_POST,   TK_PATH_RESERVATION_PAYMENT,  TK_STMT_PAY_RESERVATION,    TK_PROG_PAYMENT,      TK_BODY_OPT },
+	[TK_ROUTE_HEALTH]             = { TK_GET,    TK_PATH_HEALTH,               TK_STMT_HEALTH,             TK_PROG_HEALTH,       0 },
+	[TK_ROUTE_METRICS]            = { TK_GET,    TK_PATH_METRICS,              TK_STMT_METRICS,            TK_PROG_METRICS,      TK_TEXT },
 };
 
-enum tk_field
-tk_field_by_name(const char *name, size_t n)
-{
-	int	 i;
-
-	for (i = 0; i < TK_FIELD__MAX; i++)
-		if (strlen(tk_fields[i].name) == n &&
-		    memcmp(tk_fields[i].name, name, n) == 0)
-			return (enum tk_field)i;
-	return TK_FIELD__MAX;
-}
+/* Query parameters and body members, in the order they are checked. */
+const struct tk_inputdef tk_inputs[] = {
+	/* route                        field                 from           presence     when absent */
+	{ TK_ROUTE_CREATE_USER,       TK_FIELD_NAME,        TK_FROM_BODY,  TK_REQUIRED, NULL },
+	{ TK_ROUTE_CHARGE_WALLET,     TK_FIELD_AMOUNT,      TK_FROM_BODY,  TK_REQUIRED, NULL },
+	{ TK_ROUTE_LIST_TRANSACTIONS, TK_FIELD_LIMIT,       TK_FROM_QUERY, TK_OPTIONAL, "50" },
+	{ TK_ROUTE_LIST_TRANSACTIONS, TK_FIELD_BEFORE,      TK_FROM_QUERY, TK_OPTIONAL, NULL },
+	{ TK_ROUTE_HOLD_SEAT,         TK_FIELD_CONCERT_ID,  TK_FROM_BODY,  TK_REQUIRED, NULL },
+	{ TK_ROUTE_HOLD_SEAT,         TK_FIELD_DATE,        TK_FROM_BODY,  TK_REQUIRED, NULL },
+	{ TK_ROUTE_HOLD_SEAT,         TK_FIELD_SEAT_NOS,    TK_FROM_BODY,  TK_EITHER,   NULL },
+	{ TK_ROUTE_HOLD_SEAT,         TK_FIELD_SEAT_NO,     TK_FROM_BODY,  TK_OR,       NULL },	/* one seat, as [n] */
+	{ .route = TK_ROUTE__MAX },
+};
 
 /*
  * Matches decoded segments against one pattern; binds "{field}" segments.
@@ -98,7 +107,7 @@ match_path(const char *pattern, char segs[TK_SEG_MAX][TK_SEGLEN_MAX + 1],
 		if (i >= nsegs)
 			return 0;
 		if (n > 2 && p[0] == '{' && p[n - 1] == '}') {
-			out->fields[out->nvars] = tk_field_by_name(p + 1, n - 2);
+			out->fields[out->nvars] = tk_valid_field(p + 1, n - 2);
 			memcpy(out->values[out->nvars], segs[i],
 			    sizeof(out->values[0]));
 			out->nvars++;
@@ -136,7 +145,7 @@ tk_route_find(enum tk_method method, const char *path, struct tk_routing *out)
 		n = (size_t)(end - p);
 		if (n == 0 || nsegs == TK_SEG_MAX || n > 3 * TK_SEGLEN_MAX)
 			return;
-		if ((dlen = tk_pct_decode(p, n, seg, sizeof(seg), 0)) < 0) {
+		if ((dlen = tk_req_pct_decode(p, n, seg, sizeof(seg), 0)) < 0) {
 			out->match = TK_MATCH_BAD_ESCAPE;
 			return;
 		}

@@ -1,38 +1,56 @@
 /*
- * valid.c: what every input field must look like.  A checked value is
- * kept as the text passed to the database (r->args[field]); a value that
- * fails sets the error answer (400 naming the field) and TK_REPLIED is
- * returned.  Business rules (is the seat free, is the user known) are the
- * database's; these are only types, syntax and the ranges of API.md.
+ * valid.c: what every argument must look like.  A checked value is kept
+ * as the text passed to the database (r->args[field]); a value that fails
+ * sets the error answer (400 naming the field, 401 for a credential) and
+ * TK_REPLIED is returned.  Business rules (is the seat free, is the user
+ * known) are the database's; these are only types, syntax and the ranges
+ * of docs/api.md.
  */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 #define SEAT_MAX	INT32_MAX	/* seat numbers are SQL int */
 
 const struct tk_fielddef tk_fields[TK_FIELD__MAX] = {
-	/*                           name              kind            min  max        out of range */
-	[TK_FIELD_NAME]           = { "name",           TK_KIND_TEXT,   1,   64,        TK_INVALID_ARGUMENT },
-	[TK_FIELD_AMOUNT]         = { "amount",         TK_KIND_INT,    1,   10000000,  TK_INVALID_AMOUNT },
-	[TK_FIELD_LIMIT]          = { "limit",          TK_KIND_INT,    1,   200,       TK_INVALID_ARGUMENT },
-	[TK_FIELD_BEFORE]         = { "before",         TK_KIND_ID,     1,   INT64_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_CONCERT_ID]     = { "concert_id",     TK_KIND_ID,     1,   INT64_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_RESERVATION_ID] = { "reservation_id", TK_KIND_ID,     1,   INT64_MAX, TK_INVALID_ARGUMENT },
-	[TK_FIELD_DATE]           = { "date",           TK_KIND_DATE,   0,   0,         TK_INVALID_ARGUMENT },
-	[TK_FIELD_SEAT_NOS]       = { "seat_nos",       TK_KIND_SEATS,  1,   100,       TK_INVALID_ARGUMENT },
-	[TK_FIELD_SEAT_NO]        = { "seat_no",        TK_KIND_SEAT,   1,   SEAT_MAX,  TK_INVALID_ARGUMENT },
+	/*                           name               kind            min  max          refused with */
+	[TK_FIELD_KEY]            = { "Authorization",   TK_KIND_KEY,    1,   TK_CRED_MAX, TK_UNAUTHENTICATED },
+	[TK_FIELD_TOKEN]          = { "X-Queue-Token",   TK_KIND_TOKEN,  1,   TK_CRED_MAX, TK_QUEUE_TOKEN_INVALID },
+	[TK_FIELD_IDEM]           = { "Idempotency-Key", TK_KIND_IDEM,   1,   TK_IDEM_MAX, TK_INVALID_ARGUMENT },
+	[TK_FIELD_NAME]           = { "name",            TK_KIND_TEXT,   1,   64,          TK_INVALID_ARGUMENT },
+	[TK_FIELD_AMOUNT]         = { "amount",          TK_KIND_INT,    1,   10000000,    TK_INVALID_AMOUNT },
+	[TK_FIELD_LIMIT]          = { "limit",           TK_KIND_INT,    1,   200,         TK_INVALID_ARGUMENT },
+	[TK_FIELD_BEFORE]         = { "before",          TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_CONCERT_ID]     = { "concert_id",      TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_RESERVATION_ID] = { "reservation_id",  TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_DATE]           = { "date",            TK_KIND_DATE,   0,   0,           TK_INVALID_ARGUMENT },
+	[TK_FIELD_SEAT_NOS]       = { "seat_nos",        TK_KIND_SEATS,  1,   100,         TK_INVALID_ARGUMENT },
+	[TK_FIELD_SEAT_NO]        = { "seat_no",         TK_KIND_SEAT,   1,   SEAT_MAX,    TK_INVALID_ARGUMENT },
+	[TK_FIELD_CODE]           = { "code",            TK_KIND_CODE,   0,   0,           TK_INTERNAL },
 };
+
+/* The field of this name; TK_FIELD__MAX when none. */
+enum tk_field
+tk_valid_field(const char *name, size_t n)
+{
+	int	 i;
+
+	for (i = 0; i < TK_FIELD__MAX; i++)
+		if (strlen(tk_fields[i].name) == n &&
+		    memcmp(tk_fields[i].name, name, n) == 0)
+			return (enum tk_field)i;
+	return TK_FIELD__MAX;
+}
 
 /*
  * Canonical decimal int64: an optional '-', digits, no leading zero, no
  * '+', no spaces.  Returns 0, -1 on bad syntax, -2 when out of int64.
  */
 int
-tk_parse_int64(const char *s, size_t n, int64_t *out)
+tk_valid_int64(const char *s, size_t n, int64_t *out)
 {
 	uint64_t	 v = 0, lim;
 	size_t		 i = 0;
@@ -61,7 +79,7 @@ tk_parse_int64(const char *s, size_t n, int64_t *out)
 
 /* YYYY-MM-DD, year 0001 to 9999, a day that exists in that month. */
 int
-tk_date_syntax(const char *s, size_t n)
+tk_valid_date(const char *s, size_t n)
 {
 	static const int mdays[12] =
 	    { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -89,7 +107,7 @@ tk_date_syntax(const char *s, size_t n)
  * a control character (U+0000 to U+001F, U+007F).
  */
 long
-tk_utf8_chars(const char *s, size_t n)
+tk_valid_utf8(const char *s, size_t n)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 i = 0, len, k;
@@ -134,7 +152,7 @@ tk_utf8_chars(const char *s, size_t n)
 
 /* Text kept for the request's database call; NULL when out of room. */
 const char *
-tk_arg_printf(struct tk_req *r, const char *fmt, ...)
+tk_valid_printf(struct tk_req *r, const char *fmt, ...)
 {
 	va_list	 ap;
 	size_t	 room = sizeof(r->argbuf) - r->arglen;
@@ -154,7 +172,7 @@ static int
 keep(struct tk_req *r, enum tk_field f, const char *text)
 {
 	if (text == NULL) {
-		tk_reply_error(r, TK_INTERNAL, NULL, NULL, NULL);
+		tk_error_reply(r, TK_INTERNAL, NULL, NULL, NULL);
 		return TK_REPLIED;
 	}
 	r->args[f] = text;
@@ -164,20 +182,20 @@ keep(struct tk_req *r, enum tk_field f, const char *text)
 static int
 bad(struct tk_req *r, enum tk_field f, const char *reason)
 {
-	tk_reply_field(r, TK_INVALID_ARGUMENT, tk_fields[f].name, reason);
+	tk_error_field(r, TK_INVALID_ARGUMENT, tk_fields[f].name, reason);
 	return TK_REPLIED;
 }
 
 /* 400 (or the field's own code, INVALID_AMOUNT) with the range. */
 int
-tk_reply_range(struct tk_req *r, enum tk_field f)
+tk_valid_range(struct tk_req *r, enum tk_field f)
 {
 	const struct tk_fielddef	*d = &tk_fields[f];
 	char				 msg[128];
 
 	snprintf(msg, sizeof(msg), "%s must be between %" PRId64 " and %"
 	    PRId64, d->name, d->min, d->max);
-	tk_reply_error(r, d->range_code, msg,
+	tk_error_reply(r, d->refused, msg,
 	    json_pack("{s:s, s:s, s:I, s:I}", "field", d->name,
 	    "reason", "out of range", "min", (json_int_t)d->min,
 	    "max", (json_int_t)d->max), NULL);
@@ -192,10 +210,10 @@ check_int(struct tk_req *r, enum tk_field f, int64_t v)
 	if (d->kind == TK_KIND_ID && v < 1)
 		return bad(r, f, "must be a positive integer");
 	if (v < d->min || v > d->max)
-		return tk_reply_range(r, f);
+		return tk_valid_range(r, f);
 	if (d->kind == TK_KIND_SEAT)
-		return keep(r, f, tk_arg_printf(r, "{%" PRId64 "}", v));
-	return keep(r, f, tk_arg_printf(r, "%" PRId64, v));
+		return keep(r, f, tk_valid_printf(r, "{%" PRId64 "}", v));
+	return keep(r, f, tk_valid_printf(r, "%" PRId64, v));
 }
 
 static int
@@ -207,25 +225,25 @@ check_string(struct tk_req *r, enum tk_field f, const char *s, size_t n)
 
 	switch (d->kind) {
 	case TK_KIND_ID:
-		if (tk_parse_int64(s, n, &v) != 0 || v < 1)
+		if (tk_valid_int64(s, n, &v) != 0 || v < 1)
 			return bad(r, f, "must be a positive integer");
 		return check_int(r, f, v);
 	case TK_KIND_INT:
 	case TK_KIND_SEAT:
-		switch (tk_parse_int64(s, n, &v)) {
+		switch (tk_valid_int64(s, n, &v)) {
 		case 0:
 			return check_int(r, f, v);
 		case -2:
-			return tk_reply_range(r, f);
+			return tk_valid_range(r, f);
 		default:
 			return bad(r, f, "must be an integer");
 		}
 	case TK_KIND_DATE:
-		if (!tk_date_syntax(s, n))
+		if (!tk_valid_date(s, n))
 			return bad(r, f, "must be a date as YYYY-MM-DD");
-		return keep(r, f, tk_arg_printf(r, "%.10s", s));
+		return keep(r, f, tk_valid_printf(r, "%.10s", s));
 	case TK_KIND_TEXT:
-		if ((chars = tk_utf8_chars(s, n)) < 0 || memchr(s, '\0', n))
+		if ((chars = tk_valid_utf8(s, n)) < 0 || memchr(s, '\0', n))
 			return bad(r, f, "must be text without control characters");
 		if (chars < d->min || chars > d->max) {
 			char	 reason[64];
@@ -234,11 +252,16 @@ check_string(struct tk_req *r, enum tk_field f, const char *s, size_t n)
 			    " to %" PRId64 " characters", d->min, d->max);
 			return bad(r, f, reason);
 		}
-		return keep(r, f, tk_arg_printf(r, "%.*s", (int)n, s));
+		return keep(r, f, tk_valid_printf(r, "%.*s", (int)n, s));
 	case TK_KIND_SEATS:
+		return bad(r, f, "must be a JSON array");
+	case TK_KIND_KEY:
+	case TK_KIND_TOKEN:
+	case TK_KIND_IDEM:
+	case TK_KIND_CODE:
 		break;
 	}
-	return bad(r, f, "must be a JSON array");
+	return bad(r, f, "is not accepted");
 }
 
 /* A path segment or query parameter, already percent-decoded. */
@@ -324,6 +347,51 @@ tk_valid_json(struct tk_req *r, enum tk_field f, const json_t *v)
 		if (json_is_array(v))
 			return check_seats(r, f, v);
 		return bad(r, f, "must be an array of seat numbers");
+	case TK_KIND_KEY:
+	case TK_KIND_TOKEN:
+	case TK_KIND_IDEM:
+	case TK_KIND_CODE:
+		break;
 	}
 	return bad(r, f, "is not accepted");
+}
+
+/*
+ * A credential header, checked for shape only (the database knows whose
+ * it is): 401 for the API key and the queue token, 400 for the
+ * Idempotency-Key.  The value is passed on as it is.
+ */
+int
+tk_valid_header(struct tk_req *r, enum tk_field f, const char *h)
+{
+	const struct tk_fielddef	*d = &tk_fields[f];
+	const char			*v = NULL;
+
+	switch (d->kind) {
+	case TK_KIND_KEY:
+		if ((v = tk_req_bearer(h)) == NULL) {
+			tk_error_reply(r, d->refused, "the Authorization "
+			    "header must be: Bearer <api key>", NULL, NULL);
+			return TK_REPLIED;
+		}
+		break;
+	case TK_KIND_TOKEN:
+		if (!tk_req_token_syntax(h, strlen(h))) {
+			tk_error_reply(r, d->refused, "the X-Queue-Token "
+			    "header is not a queue token", NULL, NULL);
+			return TK_REPLIED;
+		}
+		v = h;
+		break;
+	case TK_KIND_IDEM:
+		if (!tk_req_idem_syntax(h))
+			return bad(r, f, "must be 1 to " TK_STR(TK_IDEM_MAX)
+			    " printable ASCII characters");
+		v = h;
+		break;
+	default:
+		return bad(r, f, "is not a header");
+	}
+	r->args[f] = v;
+	return TK_OK;
 }

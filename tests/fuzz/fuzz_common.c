@@ -1,5 +1,5 @@
 /*
- * fuzz_common.c: the stand-in database, the merged handler table and the
+ * fuzz_common.c: the stand-in database and the
  * checks every harness makes on a request's answer and on what reached
  * the database (see fuzz_common.h).
  */
@@ -10,8 +10,6 @@
 #include <time.h>
 
 #include "fuzz_common.h"
-
-tk_handler fuzz_handlers[TK_ROUTE__MAX];
 
 enum fuzz_db_mode fuzz_db_mode;
 const char *fuzz_db_state, *fuzz_db_message, *fuzz_db_detail, *fuzz_db_hint;
@@ -33,27 +31,7 @@ fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
 void
 fuzz_init(void)
 {
-	static int	 done;
-	const tk_handler *const *progs[] = { &tk_program_users,
-	    &tk_program_wallet, &tk_program_concerts, &tk_program_queue,
-	    &tk_program_seats, &tk_program_reservations, &tk_program_payment,
-	    &tk_program_health, &tk_program_metrics, &tk_program_notfound };
-	size_t		 p;
-	int		 i;
-
-	if (done)
-		return;
-	done = 1;
 	tk_log_quiet = 1;
-	for (p = 0; p < sizeof(progs) / sizeof(progs[0]); p++)
-		for (i = 0; i < TK_ROUTE__MAX; i++)
-			if ((*progs[p])[i] != NULL) {
-				FUZZ_CHECK(fuzz_handlers[i] == NULL,
-				    "route %d served by two programs", i);
-				fuzz_handlers[i] = (*progs[p])[i];
-			}
-	for (i = 0; i < TK_ROUTE__MAX; i++)
-		FUZZ_CHECK(fuzz_handlers[i] != NULL, "route %d served by no program", i);
 }
 
 /* ------------------------------------------------------------ value checks */
@@ -481,7 +459,7 @@ db_failed_with(enum tk_code code)
 	if (fuzz_db_mode == FUZZ_DB_DOWN)
 		return code == TK_DATABASE_UNAVAILABLE;
 	if (fuzz_db_mode == FUZZ_DB_ERROR)
-		return tk_code_for_sqlstate(fuzz_db_state) == code;
+		return tk_error_for_sqlstate(fuzz_db_state, NULL) == code;
 	return 0;
 }
 
@@ -489,6 +467,7 @@ void
 fuzz_serve(const uint8_t *body, size_t size)
 {
 	static struct tk_req	 r;
+	static struct tk_routing rt;
 	const struct tk_reply	*p = &r.reply;
 	size_t			 got;
 
@@ -504,7 +483,10 @@ fuzz_serve(const uint8_t *body, size_t size)
 		r.body = r.bodybuf;
 		r.bodylen = got;
 	}
-	tk_serve(&r, fuzz_handlers);
+	/* The program lighttpd runs for the route (notfound for no route). */
+	tk_route_find(r.method, r.path, &rt);
+	tk_serve(&r, rt.match == TK_MATCH_OK ? tk_routes[rt.route].program :
+	    TK_PROG_NOTFOUND);
 
 	FUZZ_CHECK(known_status(p->status), "status %d", p->status);
 	FUZZ_CHECK(fuzz_db_calls <= 1, "%d database calls for one request", fuzz_db_calls);

@@ -2,8 +2,7 @@
  * fuzz_common.h: what the libFuzzer harnesses share (fuzz_common.c).
  *
  * The harnesses link cgi-bin's plain-C modules (request, valid, route,
- * errors, reply, serve, log) and the programs' handler tables (each
- * program compiled with -DTK_UNIT_TEST), with a stand-in for db.c that
+ * body, serve, errors, reply, log), with a stand-in for db.c that
  * records each call and checks what would have reached the database.
  * Every check that fails aborts, which libFuzzer reports as a crash.
  */
@@ -13,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 /* Aborts with a message when cond is false: a finding. */
 #define FUZZ_CHECK(cond, ...) do {					\
@@ -23,8 +22,6 @@
 void	 fuzz_fail(const char *, int, const char *, const char *, ...)
 	    __attribute__((noreturn, format(printf, 4, 5)));
 
-/* Every route's handler, from whichever program serves it. */
-extern tk_handler fuzz_handlers[TK_ROUTE__MAX];
 void	 fuzz_init(void);
 
 /* What the stand-in database answers to the next call. */
@@ -46,8 +43,8 @@ void	 fuzz_env_clear(void);
 void	 fuzz_env_set(enum fuzz_var, const char *, size_t);
 
 /*
- * Runs the request in the environment with this body through the gate and
- * the handler, as main.c does (reading the body as io.c does), then checks
+ * Runs the request in the environment with this body through the gate, as
+ * the program lighttpd would pick and as main.c does (reading the body as io.c does), then checks
  * the answer: a known status, the API.md error body, a header block that
  * fits and has no stray CR or LF, a 5xx only when the database failed.
  */

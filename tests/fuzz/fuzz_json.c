@@ -50,7 +50,7 @@ expect(enum tk_field f, const json_t *v, char *buf, size_t size, enum tk_code *c
 			return NULL;
 		n = json_integer_value(v);
 		if (n < d->min || n > d->max) {
-			*code = d->range_code;
+			*code = d->refused;
 			return NULL;
 		}
 		snprintf(buf, size, d->kind == TK_KIND_SEAT ? "{%" JSON_INTEGER_FORMAT "}" :
@@ -87,6 +87,11 @@ expect(enum tk_field f, const json_t *v, char *buf, size_t size, enum tk_code *c
 		}
 		snprintf(buf + len, size - len, "}");
 		return buf;
+	case TK_KIND_KEY:
+	case TK_KIND_TOKEN:
+	case TK_KIND_IDEM:
+	case TK_KIND_CODE:
+		break;	/* never a body member */
 	}
 	return NULL;
 }

@@ -6,9 +6,9 @@
  * HTTP_AUTHORIZATION, HTTP_X_QUEUE_TOKEN, HTTP_IDEMPOTENCY_KEY and
  * REDIRECT_STATUS, each ended by a NUL byte (an empty one is unset, as
  * lighttpd drops empty headers, and so is one the input stops before),
- * then the body (any bytes).  The request goes through
- * the gate and the handler of its route (fuzz_serve checks the answer and
- * what reached the database).
+ * then the body (any bytes).  The request goes through the gate to the
+ * call of its route (fuzz_serve checks the answer and what reached the
+ * database).
  */
 #include <string.h>
 

@@ -73,10 +73,10 @@ check_decode(const char *s, size_t n, size_t room)
 	if (room > sizeof(a) || room == 0)
 		return;
 	for (plus = 0; plus <= 1; plus++) {
-		x = tk_pct_decode(s, n, a, room, plus);
+		x = tk_req_pct_decode(s, n, a, room, plus);
 		y = ref_decode(s, n, b, room, plus);
 		FUZZ_CHECK(x == y && (x < 0 || memcmp(a, b, (size_t)x + 1) == 0),
-		    "tk_pct_decode(%.*s, room %zu, plus %d) = %ld, reference %ld", (int)n, s, room,
+		    "tk_req_pct_decode(%.*s, room %zu, plus %d) = %ld, reference %ld", (int)n, s, room,
 		    plus, x, y);
 	}
 }
@@ -164,7 +164,7 @@ check_int64(const char *s, size_t n)
 	int		 rc, canonical;
 	size_t		 i = 0;
 
-	rc = tk_parse_int64(s, n, &v);
+	rc = tk_valid_int64(s, n, &v);
 	if (n >= sizeof(copy) - 1 || memchr(s, '\0', n) != NULL) {
 		FUZZ_CHECK(rc != 0 || memchr(s, '\0', n) == NULL, "NUL inside a number");
 		return;
@@ -181,15 +181,15 @@ check_int64(const char *s, size_t n)
 			canonical = 0;
 	if (!canonical) {
 		/* Bad syntax; a run of digits past int64 before it may say "range" first. */
-		FUZZ_CHECK(rc == -1 || rc == -2, "tk_parse_int64(%s) = %d, not canonical", copy, rc);
+		FUZZ_CHECK(rc == -1 || rc == -2, "tk_valid_int64(%s) = %d, not canonical", copy, rc);
 		return;
 	}
 	errno = 0;
 	ref = strtoll(copy, &end, 10);
 	if (errno == ERANGE)
-		FUZZ_CHECK(rc == -2, "tk_parse_int64(%s) = %d, out of range", copy, rc);
+		FUZZ_CHECK(rc == -2, "tk_valid_int64(%s) = %d, out of range", copy, rc);
 	else
-		FUZZ_CHECK(rc == 0 && v == ref, "tk_parse_int64(%s) = %d %lld, strtoll %lld", copy,
+		FUZZ_CHECK(rc == 0 && v == ref, "tk_valid_int64(%s) = %d %lld, strtoll %lld", copy,
 		    rc, (long long)v, ref);
 }
 
@@ -203,36 +203,36 @@ check_small_parsers(const char *s, size_t n)
 	size_t		 i;
 
 	check_int64(s, n);
-	FUZZ_CHECK(tk_date_syntax(s, n) == (memchr(s, '\0', n) == NULL && fuzz_is_date(s, n)),
-	    "tk_date_syntax(%.*s)", (int)n, s);
+	FUZZ_CHECK(tk_valid_date(s, n) == (memchr(s, '\0', n) == NULL && fuzz_is_date(s, n)),
+	    "tk_valid_date(%.*s)", (int)n, s);
 
-	chars = tk_utf8_chars(s, n);
+	chars = tk_valid_utf8(s, n);
 	ref = fuzz_ref_utf8((const unsigned char *)s, n, &ctl);
 	FUZZ_CHECK(chars == (ref < 0 || ctl ? -1 : ref), "tk_utf8_chars = %ld, reference %ld (controls %d)",
 	    chars, ref, ctl);
 
-	FUZZ_CHECK(tk_token_syntax(s, n) == fuzz_is_token68(s, n), "tk_token_syntax(%.*s)", (int)n, s);
+	FUZZ_CHECK(tk_req_token_syntax(s, n) == fuzz_is_token68(s, n), "tk_req_token_syntax(%.*s)", (int)n, s);
 	ok = n >= 1 && n <= TK_IDEM_MAX;
 	for (i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			ok = 0;
 	if (memchr(s, '\0', n) == NULL)
-		FUZZ_CHECK(tk_idem_syntax(s) == ok, "tk_idem_syntax(%s)", s);
+		FUZZ_CHECK(tk_req_idem_syntax(s) == ok, "tk_req_idem_syntax(%s)", s);
 
 	if (memchr(s, '\0', n) != NULL)
 		return;
-	key = tk_bearer(s);
+	key = tk_req_bearer(s);
 	if (key != NULL)
 		FUZZ_CHECK(key > s && key <= s + n && strncasecmp(s, "Bearer", 6) == 0 &&
-		    fuzz_is_token68(key, strlen(key)), "tk_bearer(%s) = %s", s, key);
+		    fuzz_is_token68(key, strlen(key)), "tk_req_bearer(%s) = %s", s, key);
 	else if (strncasecmp(s, "Bearer ", 7) == 0 && n > 7 && s[7] != ' ' && s[7] != '\t')
 		FUZZ_CHECK(!fuzz_is_token68(s + 7, n - 7), "tk_bearer refused %s", s);
-	if (tk_is_json_type(s))
+	if (tk_req_is_json_type(s))
 		FUZZ_CHECK(strncasecmp(s + strspn(s, " \t"), "application/json", 16) == 0,
-		    "tk_is_json_type(%s)", s);
+		    "tk_req_is_json_type(%s)", s);
 
 	for (i = 0; i < 2; i++) {
-		rc = tk_query_get(s, i ? "before" : "limit", out, sizeof(out), &count);
+		rc = tk_req_query_get(s, i ? "before" : "limit", out, sizeof(out), &count);
 		FUZZ_CHECK(rc == 0 || rc == -1, "tk_query_get rc %d", rc);
 		/* On -1 the caller answers 400 and does not read out. */
 		if (rc == 0)

@@ -2,8 +2,10 @@
  * check_errors.c: the error module (errors.c): every row of the SQLSTATE
  * table of docs/sql-api.md, the error body, details, hint, Retry-After.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tk_test.h"
 
@@ -28,8 +30,6 @@ static const struct {
 	{ "T410A", 410, "HOLD_EXPIRED" },
 	{ "T422A", 422, "IDEMPOTENCY_KEY_REUSED" },
 	{ "T429A", 429, "QUEUE_NOT_ADMITTED" },
-	{ "23P01", 409, "SEAT_UNAVAILABLE" },
-	{ "23505", 409, "SEAT_UNAVAILABLE" },
 	/* class 22 */
 	{ "22000", 400, "INVALID_ARGUMENT" },
 	{ "22P02", 400, "INVALID_ARGUMENT" },	/* invalid text representation */
@@ -52,6 +52,8 @@ static const struct {
 	{ "55P03", 503, "DATABASE_UNAVAILABLE" },	/* lock timeout */
 	{ "55000", 503, "DATABASE_UNAVAILABLE" },
 	/* anything else */
+	{ "23505", 500, "INTERNAL" },	/* unique: functions catch their own */
+	{ "23P01", 500, "INTERNAL" },	/* exclusion, of no known constraint */
 	{ "23503", 500, "INTERNAL" },	/* foreign key: a function bug */
 	{ "23514", 500, "INTERNAL" },
 	{ "42883", 500, "INTERNAL" },	/* undefined function */
@@ -64,10 +66,10 @@ static const struct {
 	{ "t400a", 500, "INTERNAL" },
 };
 
-/* Answers as if the database had raised sqlstate. */
+/* Answers as if the database had raised sqlstate on constraint. */
 static struct tk_req *
-db_error(const char *state, const char *message, const char *detail,
-    const char *hint)
+db_error_on(const char *state, const char *constraint, const char *message,
+    const char *detail, const char *hint)
 {
 	struct tk_req	*r = &test_req;
 	struct tk_dbres	 res;
@@ -80,8 +82,16 @@ db_error(const char *state, const char *message, const char *detail,
 	res.message = message;
 	res.detail = detail;
 	res.hint = hint;
-	tk_reply_db_error(r, &res);
+	res.constraint = constraint;
+	tk_error_db(r, &res);
 	return r;
+}
+
+static struct tk_req *
+db_error(const char *state, const char *message, const char *detail,
+    const char *hint)
+{
+	return db_error_on(state, NULL, message, detail, hint);
 }
 
 START_TEST(every_sqlstate)
@@ -90,8 +100,8 @@ START_TEST(every_sqlstate)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(contract) / sizeof(contract[0]); i++) {
-		ck_assert_msg(tk_codes[tk_code_for_sqlstate(
-		    contract[i].sqlstate)].status == contract[i].status,
+		ck_assert_msg(tk_codes[tk_error_for_sqlstate(
+		    contract[i].sqlstate, NULL)].status == contract[i].status,
 		    "%s", contract[i].sqlstate);
 		r = db_error(contract[i].sqlstate, "m", NULL, NULL);
 		ck_assert_msg(r->reply.status == contract[i].status, "%s: %d",
@@ -99,9 +109,9 @@ START_TEST(every_sqlstate)
 		ck_assert_str_eq(reply_code(r), contract[i].code);
 		ck_assert_str_eq(tk_codes[r->reply.code].name, contract[i].code);
 	}
-	ck_assert_int_eq(tk_code_for_sqlstate(NULL), TK_INTERNAL);
-	ck_assert_int_eq(tk_code_for_sqlstate("T400AB"), TK_INTERNAL);
-	ck_assert_int_eq(tk_code_for_sqlstate("22"), TK_INTERNAL);
+	ck_assert_int_eq(tk_error_for_sqlstate(NULL, NULL), TK_INTERNAL);
+	ck_assert_int_eq(tk_error_for_sqlstate("T400AB", NULL), TK_INTERNAL);
+	ck_assert_int_eq(tk_error_for_sqlstate("22", NULL), TK_INTERNAL);
 }
 END_TEST
 
@@ -178,9 +188,15 @@ START_TEST(internal_text_hidden)
 {
 	struct tk_req	*r;
 
-	r = db_error("23505", "duplicate key value violates unique constraint \"hold_uq\"",
-	    "Key (seat_id)=(7) already exists.", NULL);
+	r = db_error_on("23P01", "one_claim_per_seat", "conflicting key value "
+	    "violates exclusion constraint \"one_claim_per_seat\"",
+	    "Key (seat_id, claim)=(7, [1,2)) conflicts with existing key.", NULL);
 	ck_member(r, "message", "\"the seat is held or sold by someone else\"");
+	ck_member(r, "details", "null");
+	r = db_error_on("23505", "payments_reservation_id_key", "duplicate key "
+	    "value violates unique constraint \"payments_reservation_id_key\"",
+	    "Key (reservation_id)=(7) already exists.", NULL);
+	ck_member(r, "message", "\"internal error\"");
 	ck_member(r, "details", "null");
 	r = db_error("42P01", "relation \"ticket.secret\" does not exist", "x", "y");
 	ck_error(r, 500, "INTERNAL");
@@ -222,7 +238,7 @@ START_TEST(error_body)
 	struct tk_req	*r = &test_req;
 	char		 head[512];
 
-	tk_reply_error(r, TK_SEAT_UNAVAILABLE, "seat 7 on 2026-12-24 is not available", NULL, NULL);
+	tk_error_reply(r, TK_SEAT_UNAVAILABLE, "seat 7 on 2026-12-24 is not available", NULL, NULL);
 	ck_assert_str_eq(r->reply.body, "{\"error\": {\"code\": \"SEAT_UNAVAILABLE\", "
 	    "\"message\": \"seat 7 on 2026-12-24 is not available\", \"details\": null, "
 	    "\"hint\": null}}");
@@ -231,12 +247,12 @@ START_TEST(error_body)
 	ck_assert_ptr_nonnull(strstr(head, "Status: 409 Conflict\r\n"));
 	ck_assert_ptr_nonnull(strstr(head, "Content-Type: application/json; charset=utf-8\r\n"));
 	/* a second answer replaces the first, nothing leaks */
-	tk_reply_field(r, TK_INVALID_ARGUMENT, "amount", "must be an integer");
+	tk_error_field(r, TK_INVALID_ARGUMENT, "amount", "must be an integer");
 	ck_error(r, 400, "INVALID_ARGUMENT");
 	ck_member(r, "message", "\"amount must be an integer\"");
 	ck_member(r, "details", "{\"field\":\"amount\",\"reason\":\"must be an integer\"}");
 	/* a message with quotes, newlines and control characters is escaped */
-	tk_reply_error(r, TK_NOT_FOUND, "a \"b\"\n\x01</script>", NULL, NULL);
+	tk_error_reply(r, TK_NOT_FOUND, "a \"b\"\n\x01</script>", NULL, NULL);
 	ck_member(r, "message", "\"a \\\"b\\\"\\n\\u0001</script>\"");
 }
 END_TEST
@@ -253,15 +269,142 @@ START_TEST(web_server_statuses)
 		{ 408, "INVALID_ARGUMENT" }, { 411, "INVALID_ARGUMENT" },
 		{ 413, "PAYLOAD_TOO_LARGE" }, { 414, "INVALID_ARGUMENT" },
 		{ 415, "UNSUPPORTED_MEDIA_TYPE" }, { 431, "INVALID_ARGUMENT" },
-		{ 500, "INTERNAL" }, { 501, "INTERNAL" },
+		{ 500, "INTERNAL" }, { 501, "METHOD_NOT_ALLOWED" },
 		{ 502, "DATABASE_UNAVAILABLE" }, { 503, "DATABASE_UNAVAILABLE" },
-		{ 504, "DATABASE_UNAVAILABLE" },
+		{ 504, "DATABASE_UNAVAILABLE" }, { 505, "INVALID_ARGUMENT" },
+		{ 507, "INTERNAL" },
 	};
 	size_t	 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_str_eq(tk_codes[tk_code_for_status(cases[i].status)].name,
+		ck_assert_str_eq(tk_codes[tk_error_for_status(cases[i].status)].name,
 		    cases[i].code);
+}
+END_TEST
+
+/*
+ * Integrity errors: only a second claim on a seat, caught by the
+ * exclusion constraint one_claim_per_seat, is a seat conflict.  Any other
+ * unique or exclusion violation is a function that did not catch its
+ * own: 500.
+ */
+START_TEST(integrity_errors)
+{
+	static const struct {
+		const char	*state, *constraint;
+		int		 status;
+		const char	*code;
+	} cases[] = {
+		{ "23P01", "one_claim_per_seat", 409, "SEAT_UNAVAILABLE" },
+		{ "23P01", NULL, 500, "INTERNAL" },
+		{ "23P01", "one_claim_per_seat_x", 500, "INTERNAL" },
+		{ "23P01", "one_claim_per", 500, "INTERNAL" },
+		{ "23P01", "", 500, "INTERNAL" },
+		{ "23505", "one_claim_per_seat", 500, "INTERNAL" },
+		{ "23505", "queue_tokens_one_live", 500, "INTERNAL" },
+		{ "23505", "payments_reservation_id_key", 500, "INTERNAL" },
+		{ "23505", NULL, 500, "INTERNAL" },
+	};
+	struct tk_req	*r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = db_error_on(cases[i].state, cases[i].constraint, "m", "d",
+		    "h");
+		ck_assert_msg(r->reply.status == cases[i].status, "%s on %s: %d",
+		    cases[i].state, cases[i].constraint ? cases[i].constraint :
+		    "(none)", r->reply.status);
+		ck_assert_str_eq(reply_code(r), cases[i].code);
+		ck_assert_int_eq(tk_error_for_sqlstate(cases[i].state,
+		    cases[i].constraint), r->reply.code);
+		/* the database's words stay in the log */
+		ck_member(r, "details", "null");
+		ck_member(r, "hint", "null");
+	}
+}
+END_TEST
+
+/* The JSON of file dir/api-error-<status>.html, read whole. */
+static char *
+read_file(const char *dir, int status)
+{
+	char	 path[1024], *buf;
+	FILE	*f;
+	long	 n;
+
+	snprintf(path, sizeof(path), "%s/api-error-%d.html", dir, status);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s not written", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/*
+ * ticket-errorfiles writes one file per error lighttpd answers itself,
+ * each the error body of that status's code, in the words of tk_codes
+ * unless the status has its own.
+ */
+START_TEST(error_files)
+{
+	const char	*prog = getenv("TICKET_ERRORFILES");
+	char		 dir[] = "/tmp/tk-errorfiles-XXXXXX", cmd[1024];
+	char		*want, *got, path[512];
+	json_t		*v, *e;
+	size_t		 i;
+	int		 status, seen_503 = 0, seen_413 = 0;
+
+	ck_assert_msg(prog != NULL, "TICKET_ERRORFILES is not set (errors.t)");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "'%s' '%s/errors'", prog, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/errors", dir);
+	for (i = 0; (want = tk_error_file(i, &status)) != NULL; i++) {
+		got = read_file(path, status);
+		ck_assert_str_eq(got, want);
+		v = json_loads(got, JSON_REJECT_DUPLICATES, NULL);
+		e = json_object_get(v, "error");
+		ck_assert_uint_eq(json_object_size(e), 4);
+		ck_assert_int_eq(tk_codes[tk_error_for_status(status)].status >= 500,
+		    status >= 500 && status != 501 && status != 505);
+		ck_assert_str_eq(json_string_value(json_object_get(e, "code")),
+		    tk_codes[tk_error_for_status(status)].name);
+		ck_assert(json_is_null(json_object_get(e, "details")));
+		ck_assert(json_is_null(json_object_get(e, "hint")));
+		if (status == 503) {
+			seen_503 = 1;
+			ck_assert_str_eq(json_string_value(json_object_get(e,
+			    "message")), tk_codes[TK_DATABASE_UNAVAILABLE].message);
+		}
+		if (status == 413) {
+			seen_413 = 1;
+			ck_assert_str_eq(json_string_value(json_object_get(e,
+			    "message")), "the request body is larger than "
+			    TK_STR(TK_BODY_MAX) " bytes");
+		}
+		json_decref(v);
+		free(got);
+		free(want);
+		snprintf(cmd, sizeof(cmd), "%s/api-error-%d.html", path, status);
+		ck_assert_int_eq(unlink(cmd), 0);
+	}
+	ck_assert_int_eq(status, 0);
+	ck_assert(seen_503 && seen_413);
+	ck_assert_uint_ge(i, 12);
+	/* nothing else was left there */
+	ck_assert_int_eq(rmdir(path), 0);
+	/* a directory it cannot make: it says so and fails */
+	snprintf(cmd, sizeof(cmd), "'%s' '%s/no/such' 2>/dev/null", prog, dir);
+	ck_assert_int_ne(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "'%s' 2>/dev/null", prog);
+	ck_assert_int_ne(system(cmd), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -280,6 +423,8 @@ errors_suite(void)
 	tcase_add_test(tc, retry_after);
 	tcase_add_test(tc, error_body);
 	tcase_add_test(tc, web_server_statuses);
+	tcase_add_test(tc, integrity_errors);
+	tcase_add_test(tc, error_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

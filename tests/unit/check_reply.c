@@ -137,12 +137,12 @@ START_TEST(status_texts)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		ck_assert_str_ne(tk_status_text(codes[i]), "Status");
-	ck_assert_str_eq(tk_status_text(413), "Payload Too Large");
-	ck_assert_str_eq(tk_status_text(299), "Status");
+		ck_assert_str_ne(tk_reply_status_text(codes[i]), "Status");
+	ck_assert_str_eq(tk_reply_status_text(413), "Payload Too Large");
+	ck_assert_str_eq(tk_reply_status_text(299), "Status");
 	/* every code of the error table has its text */
 	for (i = 0; i < TK_CODE__MAX; i++)
-		ck_assert_str_ne(tk_status_text(tk_codes[i].status), "Status");
+		ck_assert_str_ne(tk_reply_status_text(tk_codes[i].status), "Status");
 }
 END_TEST
 

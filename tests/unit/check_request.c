@@ -9,14 +9,14 @@
 
 START_TEST(method_names)
 {
-	ck_assert_int_eq(tk_method_parse("GET"), TK_GET);
-	ck_assert_int_eq(tk_method_parse("POST"), TK_POST);
-	ck_assert_int_eq(tk_method_parse("DELETE"), TK_DELETE);
-	ck_assert_int_eq(tk_method_parse("get"), TK_METHOD__MAX);
-	ck_assert_int_eq(tk_method_parse("PUT"), TK_METHOD__MAX);
-	ck_assert_int_eq(tk_method_parse(""), TK_METHOD__MAX);
-	ck_assert_int_eq(tk_method_parse(NULL), TK_METHOD__MAX);
-	ck_assert_int_eq(tk_method_parse("GET "), TK_METHOD__MAX);
+	ck_assert_int_eq(tk_req_method("GET"), TK_GET);
+	ck_assert_int_eq(tk_req_method("POST"), TK_POST);
+	ck_assert_int_eq(tk_req_method("DELETE"), TK_DELETE);
+	ck_assert_int_eq(tk_req_method("get"), TK_METHOD__MAX);
+	ck_assert_int_eq(tk_req_method("PUT"), TK_METHOD__MAX);
+	ck_assert_int_eq(tk_req_method(""), TK_METHOD__MAX);
+	ck_assert_int_eq(tk_req_method(NULL), TK_METHOD__MAX);
+	ck_assert_int_eq(tk_req_method("GET "), TK_METHOD__MAX);
 }
 END_TEST
 
@@ -73,7 +73,7 @@ START_TEST(env_overlong_path)
 	tk_req_from_env(r);
 	ck_assert_str_eq(r->path, "");
 	/* and the answer is 404, not a crash */
-	r = run_request(tk_program_notfound, NULL, 0);
+	r = run_request(TK_PROG_NOTFOUND, NULL, 0);
 	ck_error(r, 404, "NOT_FOUND");
 }
 END_TEST
@@ -161,20 +161,20 @@ START_TEST(pct_decode)
 {
 	char	 out[16];
 
-	ck_assert_int_eq(tk_pct_decode("abc", 3, out, sizeof(out), 0), 3);
+	ck_assert_int_eq(tk_req_pct_decode("abc", 3, out, sizeof(out), 0), 3);
 	ck_assert_str_eq(out, "abc");
-	ck_assert_int_eq(tk_pct_decode("a%2Fb%2fc", 9, out, sizeof(out), 0), 5);
+	ck_assert_int_eq(tk_req_pct_decode("a%2Fb%2fc", 9, out, sizeof(out), 0), 5);
 	ck_assert_str_eq(out, "a/b/c");
-	ck_assert_int_eq(tk_pct_decode("a+b", 3, out, sizeof(out), 0), 3);
+	ck_assert_int_eq(tk_req_pct_decode("a+b", 3, out, sizeof(out), 0), 3);
 	ck_assert_str_eq(out, "a+b");
-	ck_assert_int_eq(tk_pct_decode("a+b", 3, out, sizeof(out), 1), 3);
+	ck_assert_int_eq(tk_req_pct_decode("a+b", 3, out, sizeof(out), 1), 3);
 	ck_assert_str_eq(out, "a b");
-	ck_assert_int_eq(tk_pct_decode("%2B", 3, out, sizeof(out), 1), 1);
+	ck_assert_int_eq(tk_req_pct_decode("%2B", 3, out, sizeof(out), 1), 1);
 	ck_assert_str_eq(out, "+");
-	ck_assert_int_eq(tk_pct_decode("", 0, out, sizeof(out), 0), 0);
+	ck_assert_int_eq(tk_req_pct_decode("", 0, out, sizeof(out), 0), 0);
 	ck_assert_str_eq(out, "");
 	/* only n bytes are read */
-	ck_assert_int_eq(tk_pct_decode("abcdef", 2, out, sizeof(out), 0), 2);
+	ck_assert_int_eq(tk_req_pct_decode("abcdef", 2, out, sizeof(out), 0), 2);
 	ck_assert_str_eq(out, "ab");
 }
 END_TEST
@@ -183,20 +183,20 @@ START_TEST(pct_decode_bad)
 {
 	char	 out[8];
 
-	ck_assert_int_eq(tk_pct_decode("%", 1, out, sizeof(out), 0), -1);
-	ck_assert_int_eq(tk_pct_decode("a%4", 3, out, sizeof(out), 0), -1);
-	ck_assert_int_eq(tk_pct_decode("%zz", 3, out, sizeof(out), 0), -1);
-	ck_assert_int_eq(tk_pct_decode("%4g", 3, out, sizeof(out), 0), -1);
-	ck_assert_int_eq(tk_pct_decode("%-1", 3, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("%", 1, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("a%4", 3, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("%zz", 3, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("%4g", 3, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("%-1", 3, out, sizeof(out), 0), -1);
 	/* a NUL, encoded or raw, never gets through */
-	ck_assert_int_eq(tk_pct_decode("a%00b", 5, out, sizeof(out), 0), -1);
-	ck_assert_int_eq(tk_pct_decode("a\0b", 3, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("a%00b", 5, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("a\0b", 3, out, sizeof(out), 0), -1);
 	/* "%4" then end of the n bytes, though the string goes on */
-	ck_assert_int_eq(tk_pct_decode("%41", 2, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("%41", 2, out, sizeof(out), 0), -1);
 	/* no room */
-	ck_assert_int_eq(tk_pct_decode("12345678", 8, out, sizeof(out), 0), -1);
-	ck_assert_int_eq(tk_pct_decode("1234567", 7, out, sizeof(out), 0), 7);
-	ck_assert_int_eq(tk_pct_decode("a", 1, out, 0, 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("12345678", 8, out, sizeof(out), 0), -1);
+	ck_assert_int_eq(tk_req_pct_decode("1234567", 7, out, sizeof(out), 0), 7);
+	ck_assert_int_eq(tk_req_pct_decode("a", 1, out, 0, 0), -1);
 }
 END_TEST
 
@@ -205,33 +205,33 @@ START_TEST(query_get)
 	char	 v[16];
 	int	 n;
 
-	ck_assert_int_eq(tk_query_get("limit=5&before=9", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit=5&before=9", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(v, "5");
-	ck_assert_int_eq(tk_query_get("limit=5&before=9", "before", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit=5&before=9", "before", v, sizeof(v), &n), 0);
 	ck_assert_str_eq(v, "9");
-	ck_assert_int_eq(tk_query_get("limit=5", "before", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit=5", "before", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 0);
-	ck_assert_int_eq(tk_query_get("", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 0);
 	/* encoded names and values, '+' as space, empty pairs */
-	ck_assert_int_eq(tk_query_get("&&li%6Dit=%35%30&", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("&&li%6Dit=%35%30&", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(v, "50");
-	ck_assert_int_eq(tk_query_get("limit=a+b", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit=a+b", "limit", v, sizeof(v), &n), 0);
 	ck_assert_str_eq(v, "a b");
 	/* an empty value, or a name alone */
-	ck_assert_int_eq(tk_query_get("limit=", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit=", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(v, "");
-	ck_assert_int_eq(tk_query_get("limit", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(v, "");
 	/* "limitx" and "xlimit" are other names */
-	ck_assert_int_eq(tk_query_get("limitx=1&xlimit=2", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limitx=1&xlimit=2", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 0);
 	/* given twice */
-	ck_assert_int_eq(tk_query_get("limit=1&limit=2", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("limit=1&limit=2", "limit", v, sizeof(v), &n), 0);
 	ck_assert_int_eq(n, 2);
 }
 END_TEST
@@ -242,15 +242,15 @@ START_TEST(query_get_bad)
 	int	 n;
 
 	/* bad escapes in our value or in any name */
-	ck_assert_int_eq(tk_query_get("limit=%zz", "limit", v, sizeof(v), &n), -1);
-	ck_assert_int_eq(tk_query_get("limit=%", "limit", v, sizeof(v), &n), -1);
-	ck_assert_int_eq(tk_query_get("li%zmit=1", "limit", v, sizeof(v), &n), -1);
-	ck_assert_int_eq(tk_query_get("limit=%00", "limit", v, sizeof(v), &n), -1);
+	ck_assert_int_eq(tk_req_query_get("limit=%zz", "limit", v, sizeof(v), &n), -1);
+	ck_assert_int_eq(tk_req_query_get("limit=%", "limit", v, sizeof(v), &n), -1);
+	ck_assert_int_eq(tk_req_query_get("li%zmit=1", "limit", v, sizeof(v), &n), -1);
+	ck_assert_int_eq(tk_req_query_get("limit=%00", "limit", v, sizeof(v), &n), -1);
 	/* another parameter's bad value is not ours to judge */
-	ck_assert_int_eq(tk_query_get("x=%zz&limit=1", "limit", v, sizeof(v), &n), 0);
+	ck_assert_int_eq(tk_req_query_get("x=%zz&limit=1", "limit", v, sizeof(v), &n), 0);
 	ck_assert_str_eq(v, "1");
 	/* too long a value */
-	ck_assert_int_eq(tk_query_get("limit=123456789", "limit", v, sizeof(v), &n), -1);
+	ck_assert_int_eq(tk_req_query_get("limit=123456789", "limit", v, sizeof(v), &n), -1);
 }
 END_TEST
 
@@ -281,10 +281,10 @@ START_TEST(content_type_json)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		ck_assert_msg(tk_is_json_type(good[i]), "%s", good[i]);
+		ck_assert_msg(tk_req_is_json_type(good[i]), "%s", good[i]);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(!tk_is_json_type(bad[i]), "%s", bad[i]);
-	ck_assert(!tk_is_json_type(NULL));
+		ck_assert_msg(!tk_req_is_json_type(bad[i]), "%s", bad[i]);
+	ck_assert(!tk_req_is_json_type(NULL));
 }
 END_TEST
 
@@ -292,46 +292,46 @@ START_TEST(bearer)
 {
 	char	 big[TK_CRED_MAX + 16];
 
-	ck_assert_str_eq(tk_bearer("Bearer abc"), "abc");
-	ck_assert_str_eq(tk_bearer("bearer abc"), "abc");
-	ck_assert_str_eq(tk_bearer("BEARER   abc"), "abc");
-	ck_assert_str_eq(tk_bearer("Bearer a-b.c_d~e+f/g=="), "a-b.c_d~e+f/g==");
-	ck_assert_ptr_null(tk_bearer(NULL));
-	ck_assert_ptr_null(tk_bearer(""));
-	ck_assert_ptr_null(tk_bearer("Bearer"));
-	ck_assert_ptr_null(tk_bearer("Bearer "));
-	ck_assert_ptr_null(tk_bearer("Bearerabc"));
-	ck_assert_ptr_null(tk_bearer("Basic YWxhZGRpbjpvcGVu"));
-	ck_assert_ptr_null(tk_bearer("abc"));
-	ck_assert_ptr_null(tk_bearer("Bearer a b"));
-	ck_assert_ptr_null(tk_bearer("Bearer abc "));
-	ck_assert_ptr_null(tk_bearer("Bearer a=b"));
-	ck_assert_ptr_null(tk_bearer("Bearer ="));
-	ck_assert_ptr_null(tk_bearer("Bearer abc\r\nX: y"));
-	ck_assert_ptr_null(tk_bearer("Bearer ab\x01" "c"));
-	ck_assert_ptr_null(tk_bearer("Bearer \xc3\xa9t\xc3\xa9"));
-	ck_assert_ptr_null(tk_bearer("Bearer 'abc'"));
+	ck_assert_str_eq(tk_req_bearer("Bearer abc"), "abc");
+	ck_assert_str_eq(tk_req_bearer("bearer abc"), "abc");
+	ck_assert_str_eq(tk_req_bearer("BEARER   abc"), "abc");
+	ck_assert_str_eq(tk_req_bearer("Bearer a-b.c_d~e+f/g=="), "a-b.c_d~e+f/g==");
+	ck_assert_ptr_null(tk_req_bearer(NULL));
+	ck_assert_ptr_null(tk_req_bearer(""));
+	ck_assert_ptr_null(tk_req_bearer("Bearer"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer "));
+	ck_assert_ptr_null(tk_req_bearer("Bearerabc"));
+	ck_assert_ptr_null(tk_req_bearer("Basic YWxhZGRpbjpvcGVu"));
+	ck_assert_ptr_null(tk_req_bearer("abc"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer a b"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer abc "));
+	ck_assert_ptr_null(tk_req_bearer("Bearer a=b"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer ="));
+	ck_assert_ptr_null(tk_req_bearer("Bearer abc\r\nX: y"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer ab\x01" "c"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer \xc3\xa9t\xc3\xa9"));
+	ck_assert_ptr_null(tk_req_bearer("Bearer 'abc'"));
 	memcpy(big, "Bearer ", 7);
 	memset(big + 7, 'k', TK_CRED_MAX);
 	big[7 + TK_CRED_MAX] = '\0';
-	ck_assert_ptr_nonnull(tk_bearer(big));
+	ck_assert_ptr_nonnull(tk_req_bearer(big));
 	big[7 + TK_CRED_MAX] = 'k';
 	big[8 + TK_CRED_MAX] = '\0';
-	ck_assert_ptr_null(tk_bearer(big));
+	ck_assert_ptr_null(tk_req_bearer(big));
 }
 END_TEST
 
 START_TEST(token_syntax)
 {
-	ck_assert(tk_token_syntax("abc", 3));
-	ck_assert(tk_token_syntax("Q1w-_.~+/==", 11));
-	ck_assert(!tk_token_syntax("", 0));
-	ck_assert(!tk_token_syntax("==", 2));
-	ck_assert(!tk_token_syntax("a b", 3));
-	ck_assert(!tk_token_syntax("a;b", 3));
-	ck_assert(!tk_token_syntax("a\nb", 3));
+	ck_assert(tk_req_token_syntax("abc", 3));
+	ck_assert(tk_req_token_syntax("Q1w-_.~+/==", 11));
+	ck_assert(!tk_req_token_syntax("", 0));
+	ck_assert(!tk_req_token_syntax("==", 2));
+	ck_assert(!tk_req_token_syntax("a b", 3));
+	ck_assert(!tk_req_token_syntax("a;b", 3));
+	ck_assert(!tk_req_token_syntax("a\nb", 3));
 	/* n bytes count, a NUL inside included */
-	ck_assert(!tk_token_syntax("ab\0c", 4));
+	ck_assert(!tk_req_token_syntax("ab\0c", 4));
 }
 END_TEST
 
@@ -339,20 +339,20 @@ START_TEST(idem_syntax)
 {
 	char	 key[TK_IDEM_MAX + 2];
 
-	ck_assert(tk_idem_syntax("a"));
-	ck_assert(tk_idem_syntax("order 17 / retry #2 {~}"));
-	ck_assert(!tk_idem_syntax(""));
-	ck_assert(!tk_idem_syntax("abc\r\nX-Injected: 1"));
-	ck_assert(!tk_idem_syntax("abc\n"));
-	ck_assert(!tk_idem_syntax("tab\there"));
-	ck_assert(!tk_idem_syntax("del\x7f"));
-	ck_assert(!tk_idem_syntax("caf\xc3\xa9"));
+	ck_assert(tk_req_idem_syntax("a"));
+	ck_assert(tk_req_idem_syntax("order 17 / retry #2 {~}"));
+	ck_assert(!tk_req_idem_syntax(""));
+	ck_assert(!tk_req_idem_syntax("abc\r\nX-Injected: 1"));
+	ck_assert(!tk_req_idem_syntax("abc\n"));
+	ck_assert(!tk_req_idem_syntax("tab\there"));
+	ck_assert(!tk_req_idem_syntax("del\x7f"));
+	ck_assert(!tk_req_idem_syntax("caf\xc3\xa9"));
 	memset(key, 'k', TK_IDEM_MAX);
 	key[TK_IDEM_MAX] = '\0';
-	ck_assert(tk_idem_syntax(key));
+	ck_assert(tk_req_idem_syntax(key));
 	key[TK_IDEM_MAX] = 'k';
 	key[TK_IDEM_MAX + 1] = '\0';
-	ck_assert(!tk_idem_syntax(key));
+	ck_assert(!tk_req_idem_syntax(key));
 }
 END_TEST
 

@@ -1,8 +1,12 @@
 /*
  * check_route.c: the routing module (route.c): every route of the table,
- * unknown paths (404), known paths with another method (405 + Allow).
+ * unknown paths (404), known paths with another method (405 + Allow),
+ * and the argument tables: agreeing with each other and with the
+ * signatures of the SQL functions in plpgsql/.
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tk_test.h"
@@ -224,28 +228,229 @@ START_TEST(gate_answers)
 {
 	struct tk_req	*r;
 
-	r = run(tk_program_notfound, "GET", "/api/nope", NULL);
+	r = run(TK_PROG_NOTFOUND, "GET", "/api/nope", NULL);
 	ck_error(r, 404, "NOT_FOUND");
 	ck_assert_str_eq(r->reply.allow, "");
-	r = run(tk_program_notfound, "PUT", "/api/queue", NULL);
+	r = run(TK_PROG_NOTFOUND, "PUT", "/api/queue", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r->reply.allow, "GET, DELETE");
-	r = run(tk_program_wallet, "PATCH", "/api/wallet", NULL);
+	r = run(TK_PROG_WALLET, "PATCH", "/api/wallet", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r->reply.allow, "GET");
-	r = run(tk_program_wallet, "HEAD", "/api/wallet", NULL);
+	r = run(TK_PROG_WALLET, "HEAD", "/api/wallet", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
-	r = run(tk_program_users, "GET", "/api/users", NULL);
+	r = run(TK_PROG_USERS, "GET", "/api/users", NULL);
 	ck_error(r, 405, "METHOD_NOT_ALLOWED");
 	ck_assert_str_eq(r->reply.allow, "POST");
-	r = run(tk_program_notfound, "GET", "/api/%zz", NULL);
+	r = run(TK_PROG_NOTFOUND, "GET", "/api/%zz", NULL);
 	ck_error(r, 400, "INVALID_ARGUMENT");
 	ck_assert_str_eq(reply_field(r), "path");
 	/* a known route sent to a program that does not serve it: the
 	 * server's normalised path ("..%2f") is not here */
-	r = run(tk_program_notfound, "GET", "/api/wallet", NULL);
+	r = run(TK_PROG_NOTFOUND, "GET", "/api/wallet", NULL);
 	ck_error(r, 404, "NOT_FOUND");
 	ck_assert_str_eq(r->dbres.sqlstate, "");	/* no call made */
+}
+END_TEST
+
+/* Does the route's path bind field f? */
+static int
+in_path(enum tk_route rt, enum tk_field f)
+{
+	char	 seg[80];
+
+	snprintf(seg, sizeof(seg), "{%s}", tk_fields[f].name);
+	return strstr(tk_paths[tk_routes[rt].path], seg) != NULL;
+}
+
+static int
+takes(enum tk_stmt s, enum tk_field f)
+{
+	int	 i;
+
+	for (i = 0; i < tk_stmts[s].nparams; i++)
+		if (tk_stmts[s].params[i] == f)
+			return 1;
+	return 0;
+}
+
+static int
+is_header(enum tk_field f)
+{
+	return tk_fields[f].kind == TK_KIND_KEY ||
+	    tk_fields[f].kind == TK_KIND_TOKEN ||
+	    tk_fields[f].kind == TK_KIND_IDEM;
+}
+
+/*
+ * The argument tables agree: every parameter of a route's statement is
+ * read by the route (a credential header, a path value or a row of
+ * tk_inputs), and every row of tk_inputs is passed on.
+ */
+START_TEST(argument_tables)
+{
+	const struct tk_inputdef	*in;
+	enum tk_stmt			 s;
+	enum tk_field			 f;
+	int				 i, j, k, found, served[TK_PROG__MAX] = { 0 };
+
+	for (i = 0; i < TK_STMT__MAX; i++) {
+		ck_assert_int_le(tk_stmts[i].nparams, TK_PARAMS_MAX);
+		for (j = 0; j < tk_stmts[i].nparams; j++) {
+			ck_assert_int_lt(tk_stmts[i].params[j], TK_FIELD__MAX);
+			for (k = 0; k < j; k++)
+				ck_assert_int_ne(tk_stmts[i].params[j],
+				    tk_stmts[i].params[k]);
+			/* the error code is main.c's, for note_error alone */
+			ck_assert_int_eq(tk_stmts[i].params[j] == TK_FIELD_CODE,
+			    i == TK_STMT_NOTE_ERROR);
+		}
+	}
+	for (i = 0; i < TK_ROUTE__MAX; i++) {
+		s = tk_routes[i].stmt;
+		ck_assert_int_ne(s, TK_STMT_NOTE_ERROR);
+		ck_assert_int_lt(tk_routes[i].program, TK_PROG_NOTFOUND);
+		served[tk_routes[i].program]++;
+		for (j = 0; j < tk_stmts[s].nparams; j++) {
+			f = tk_stmts[s].params[j];
+			found = is_header(f) || in_path(i, f);
+			for (in = tk_inputs; in->route != TK_ROUTE__MAX; in++)
+				if (in->route == (enum tk_route)i &&
+				    in->field == f && in->presence != TK_OR)
+					found++;
+			ck_assert_msg(found == 1, "route %d: api.%s takes %s, "
+			    "read %d times", i, tk_stmts[s].function,
+			    tk_fields[f].name, found);
+		}
+	}
+	for (i = 0; i < TK_PROG__MAX; i++)
+		ck_assert_int_eq(served[i] > 0, i != TK_PROG_NOTFOUND);
+	for (in = tk_inputs; in->route != TK_ROUTE__MAX; in++) {
+		ck_assert_int_lt(in->route, TK_ROUTE__MAX);
+		ck_assert(!is_header(in->field) && in->field != TK_FIELD_CODE);
+		ck_assert(!in_path(in->route, in->field));
+		if (in->from == TK_FROM_BODY)
+			ck_assert(tk_routes[in->route].flags & TK_BODY);
+		ck_assert(in->dflt == NULL || in->presence == TK_OPTIONAL);
+		for (j = 0; &tk_inputs[j] < in; j++)
+			ck_assert(tk_inputs[j].route != in->route ||
+			    tk_inputs[j].field != in->field);
+		/* TK_EITHER then TK_OR, of one route, from one place */
+		if (in->presence == TK_EITHER)
+			ck_assert(in[1].route == in->route &&
+			    in[1].presence == TK_OR && in[1].from == in->from);
+		if (in->presence == TK_OR) {
+			ck_assert(in > tk_inputs && in[-1].route == in->route &&
+			    in[-1].presence == TK_EITHER);
+			ck_assert(!takes(tk_routes[in->route].stmt, in->field));
+		} else
+			ck_assert_msg(takes(tk_routes[in->route].stmt,
+			    in->field), "%s is read and not passed on",
+			    tk_fields[in->field].name);
+	}
+}
+END_TEST
+
+/* The parameter name in plpgsql/ of an argument: p_<field>. */
+static const char *
+sql_name(enum tk_field f)
+{
+	switch (f) {
+	case TK_FIELD_KEY:
+		return "p_api_key";
+	case TK_FIELD_TOKEN:
+		return "p_token";
+	case TK_FIELD_IDEM:
+		return "p_idempotency_key";
+	default:
+		return NULL;
+	}
+}
+
+/* The .sql files of plpgsql/, read whole into one string. */
+static char *
+read_sql(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	FILE		*f;
+	char		 path[1024], *all = NULL;
+	size_t		 len = 0, n;
+	long		 size;
+
+	d = opendir(TK_SQLDIR);
+	ck_assert_msg(d != NULL, "%s", TK_SQLDIR);
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".sql") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", TK_SQLDIR, e->d_name);
+		ck_assert_ptr_nonnull(f = fopen(path, "r"));
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		rewind(f);
+		ck_assert_ptr_nonnull(all = realloc(all, len + (size_t)size + 2));
+		ck_assert_uint_eq(fread(all + len, 1, (size_t)size, f),
+		    (size_t)size);
+		len += (size_t)size;
+		all[len++] = '\n';
+		fclose(f);
+	}
+	closedir(d);
+	ck_assert_ptr_nonnull(all);
+	all[len] = '\0';
+	return all;
+}
+
+/*
+ * The parameters of tk_stmts are those of the SQL functions, in order:
+ * the definition (the one whose list names its parameters) is found in
+ * plpgsql/ and its names compared with p_<field>.
+ */
+START_TEST(sql_signatures)
+{
+	char		*sql = read_sql(), want[80], head[80];
+	const char	*p, *def, *name;
+	size_t		 n;
+	int		 i, j, defs;
+
+	for (i = 0; i < TK_STMT__MAX; i++) {
+		snprintf(head, sizeof(head), "FUNCTION api.%s(",
+		    tk_stmts[i].function);
+		def = NULL;
+		defs = 0;
+		for (p = sql; (p = strstr(p, head)) != NULL; p++) {
+			p += strlen(head);
+			if (strncmp(p, "p_", 2) == 0 ||
+			    (tk_stmts[i].nparams == 0 && *p == ')' &&
+			    strncmp(p, ")\nRETURNS", 9) == 0)) {
+				def = p;
+				defs++;
+			}
+		}
+		ck_assert_msg(defs == 1, "api.%s: %d definitions in plpgsql/",
+		    tk_stmts[i].function, defs);
+		p = def;
+		for (j = 0; j < tk_stmts[i].nparams; j++) {
+			name = sql_name(tk_stmts[i].params[j]);
+			if (name == NULL) {
+				snprintf(want, sizeof(want), "p_%s",
+				    tk_fields[tk_stmts[i].params[j]].name);
+				name = want;
+			}
+			p += strspn(p, " \t\r\n");
+			n = strlen(name);
+			ck_assert_msg(strncmp(p, name, n) == 0 &&
+			    (p[n] == ' ' || p[n] == '\t'), "api.%s: parameter "
+			    "%d is not %s: %.20s", tk_stmts[i].function, j + 1,
+			    name, p);
+			p += strcspn(p, ",)");
+			ck_assert_int_eq(*p, j + 1 < tk_stmts[i].nparams ?
+			    ',' : ')');
+			p++;
+		}
+	}
+	free(sql);
 }
 END_TEST
 
@@ -265,6 +470,11 @@ route_suite(void)
 	tcase_add_test(tc, bad_escape);
 	tcase_add_test(tc, method_not_allowed);
 	tcase_add_test(tc, gate_answers);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("arguments");
+	tcase_add_test(tc, argument_tables);
+	tcase_add_test(tc, sql_signatures);
 	suite_add_tcase(s, tc);
 	return s;
 }

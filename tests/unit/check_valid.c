@@ -11,35 +11,35 @@ START_TEST(parse_int64)
 {
 	int64_t	 v;
 
-	ck_assert_int_eq(tk_parse_int64("0", 1, &v), 0);
+	ck_assert_int_eq(tk_valid_int64("0", 1, &v), 0);
 	ck_assert_int_eq(v, 0);
-	ck_assert_int_eq(tk_parse_int64("7", 1, &v), 0);
+	ck_assert_int_eq(tk_valid_int64("7", 1, &v), 0);
 	ck_assert_int_eq(v, 7);
-	ck_assert_int_eq(tk_parse_int64("-7", 2, &v), 0);
+	ck_assert_int_eq(tk_valid_int64("-7", 2, &v), 0);
 	ck_assert_int_eq(v, -7);
-	ck_assert_int_eq(tk_parse_int64("9223372036854775807", 19, &v), 0);
+	ck_assert_int_eq(tk_valid_int64("9223372036854775807", 19, &v), 0);
 	ck_assert(v == INT64_MAX);
-	ck_assert_int_eq(tk_parse_int64("-9223372036854775808", 20, &v), 0);
+	ck_assert_int_eq(tk_valid_int64("-9223372036854775808", 20, &v), 0);
 	ck_assert(v == INT64_MIN);
 	/* overflow */
-	ck_assert_int_eq(tk_parse_int64("9223372036854775808", 19, &v), -2);
-	ck_assert_int_eq(tk_parse_int64("-9223372036854775809", 20, &v), -2);
-	ck_assert_int_eq(tk_parse_int64("18446744073709551616", 20, &v), -2);
-	ck_assert_int_eq(tk_parse_int64("99999999999999999999999999", 26, &v), -2);
+	ck_assert_int_eq(tk_valid_int64("9223372036854775808", 19, &v), -2);
+	ck_assert_int_eq(tk_valid_int64("-9223372036854775809", 20, &v), -2);
+	ck_assert_int_eq(tk_valid_int64("18446744073709551616", 20, &v), -2);
+	ck_assert_int_eq(tk_valid_int64("99999999999999999999999999", 26, &v), -2);
 	/* syntax */
-	ck_assert_int_eq(tk_parse_int64("", 0, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("-", 1, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("+7", 2, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("07", 2, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("-0", 2, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("00", 2, &v), -1);
-	ck_assert_int_eq(tk_parse_int64(" 7", 2, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("7 ", 2, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("1.5", 3, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("1e3", 3, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("0x10", 4, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("7\0" "1", 3, &v), -1);
-	ck_assert_int_eq(tk_parse_int64("\xd9\xa3", 2, &v), -1);	/* Arabic-Indic 3 */
+	ck_assert_int_eq(tk_valid_int64("", 0, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("-", 1, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("+7", 2, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("07", 2, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("-0", 2, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("00", 2, &v), -1);
+	ck_assert_int_eq(tk_valid_int64(" 7", 2, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("7 ", 2, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("1.5", 3, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("1e3", 3, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("0x10", 4, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("7\0" "1", 3, &v), -1);
+	ck_assert_int_eq(tk_valid_int64("\xd9\xa3", 2, &v), -1);	/* Arabic-Indic 3 */
 }
 END_TEST
 
@@ -59,43 +59,43 @@ START_TEST(date_syntax)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-		ck_assert_msg(tk_date_syntax(good[i], strlen(good[i])), "%s",
+		ck_assert_msg(tk_valid_date(good[i], strlen(good[i])), "%s",
 		    good[i]);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(!tk_date_syntax(bad[i], strlen(bad[i])), "%s",
+		ck_assert_msg(!tk_valid_date(bad[i], strlen(bad[i])), "%s",
 		    bad[i]);
 	/* exactly n bytes */
-	ck_assert(!tk_date_syntax("2026-12-24", 9));
-	ck_assert(!tk_date_syntax("2026-12-24\0", 11));
+	ck_assert(!tk_valid_date("2026-12-24", 9));
+	ck_assert(!tk_valid_date("2026-12-24\0", 11));
 }
 END_TEST
 
 START_TEST(utf8_chars)
 {
-	ck_assert_int_eq(tk_utf8_chars("alice", 5), 5);
-	ck_assert_int_eq(tk_utf8_chars("", 0), 0);
-	ck_assert_int_eq(tk_utf8_chars("caf\xc3\xa9", 5), 4);
-	ck_assert_int_eq(tk_utf8_chars("\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98", 9), 3);
-	ck_assert_int_eq(tk_utf8_chars("\xf0\x9f\x8e\xb5", 4), 1);	/* U+1F3B5 */
-	ck_assert_int_eq(tk_utf8_chars("\xf4\x8f\xbf\xbf", 4), 1);	/* U+10FFFF */
+	ck_assert_int_eq(tk_valid_utf8("alice", 5), 5);
+	ck_assert_int_eq(tk_valid_utf8("", 0), 0);
+	ck_assert_int_eq(tk_valid_utf8("caf\xc3\xa9", 5), 4);
+	ck_assert_int_eq(tk_valid_utf8("\xea\xb9\x80\xec\xb2\xa0\xec\x88\x98", 9), 3);
+	ck_assert_int_eq(tk_valid_utf8("\xf0\x9f\x8e\xb5", 4), 1);	/* U+1F3B5 */
+	ck_assert_int_eq(tk_valid_utf8("\xf4\x8f\xbf\xbf", 4), 1);	/* U+10FFFF */
 	/* invalid: overlong, surrogate, past U+10FFFF, cut, stray */
-	ck_assert_int_eq(tk_utf8_chars("\xc0\x80", 2), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xc1\xbf", 2), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xe0\x80\xaf", 3), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xf0\x80\x80\xaf", 4), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xed\xa0\x80", 3), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xf4\x90\x80\x80", 4), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xf5\x80\x80\x80", 4), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xc3", 1), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xe2\x82", 2), -1);
-	ck_assert_int_eq(tk_utf8_chars("\x80", 1), -1);
-	ck_assert_int_eq(tk_utf8_chars("\xff", 1), -1);
-	ck_assert_int_eq(tk_utf8_chars("a\xc3(", 3), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xc0\x80", 2), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xc1\xbf", 2), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xe0\x80\xaf", 3), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xf0\x80\x80\xaf", 4), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xed\xa0\x80", 3), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xf4\x90\x80\x80", 4), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xf5\x80\x80\x80", 4), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xc3", 1), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xe2\x82", 2), -1);
+	ck_assert_int_eq(tk_valid_utf8("\x80", 1), -1);
+	ck_assert_int_eq(tk_valid_utf8("\xff", 1), -1);
+	ck_assert_int_eq(tk_valid_utf8("a\xc3(", 3), -1);
 	/* controls */
-	ck_assert_int_eq(tk_utf8_chars("a\nb", 3), -1);
-	ck_assert_int_eq(tk_utf8_chars("a\tb", 3), -1);
-	ck_assert_int_eq(tk_utf8_chars("a\x7f", 2), -1);
-	ck_assert_int_eq(tk_utf8_chars("a\0b", 3), -1);
+	ck_assert_int_eq(tk_valid_utf8("a\nb", 3), -1);
+	ck_assert_int_eq(tk_valid_utf8("a\tb", 3), -1);
+	ck_assert_int_eq(tk_valid_utf8("a\x7f", 2), -1);
+	ck_assert_int_eq(tk_valid_utf8("a\0b", 3), -1);
 }
 END_TEST
 
@@ -346,10 +346,10 @@ START_TEST(arg_room)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	ck_assert_ptr_null(tk_arg_printf(r, "%s", big));
-	p = tk_arg_printf(r, "%d-%s", 7, "x");
+	ck_assert_ptr_null(tk_valid_printf(r, "%s", big));
+	p = tk_valid_printf(r, "%d-%s", 7, "x");
 	ck_assert_str_eq(p, "7-x");
-	ck_assert_str_eq(tk_arg_printf(r, "%s", "y"), "y");
+	ck_assert_str_eq(tk_valid_printf(r, "%s", "y"), "y");
 	ck_assert_str_eq(p, "7-x");
 }
 END_TEST
@@ -362,11 +362,11 @@ START_TEST(field_table)
 	for (i = 0; i < TK_FIELD__MAX; i++) {
 		ck_assert_ptr_nonnull(tk_fields[i].name);
 		ck_assert_int_le(tk_fields[i].min, tk_fields[i].max);
-		ck_assert_int_eq(tk_field_by_name(tk_fields[i].name,
+		ck_assert_int_eq(tk_valid_field(tk_fields[i].name,
 		    strlen(tk_fields[i].name)), i);
 	}
-	ck_assert_int_eq(tk_field_by_name("nope", 4), TK_FIELD__MAX);
-	ck_assert_int_eq(tk_field_by_name("amoun", 5), TK_FIELD__MAX);
+	ck_assert_int_eq(tk_valid_field("nope", 4), TK_FIELD__MAX);
+	ck_assert_int_eq(tk_valid_field("amoun", 5), TK_FIELD__MAX);
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 /*
- * testutil.c: run one request through the gate and a handler table, as
+ * testutil.c: run one request through the gate as a program, as
  * main.c does, but with the environment and body the test sets, and with
  * a database handle (db.c) whose connection string reaches no server.
  */
@@ -38,7 +38,7 @@ env_request(const char *method, const char *uri)
 
 /* Runs the request set in the environment, with this body. */
 struct tk_req *
-run_request(const tk_handler *handlers, const char *body, size_t len)
+run_request(enum tk_program prog, const char *body, size_t len)
 {
 	struct tk_req	*r = &test_req;
 
@@ -52,7 +52,7 @@ run_request(const tk_handler *handlers, const char *body, size_t len)
 		r->body = r->bodybuf;
 		r->bodylen = len;
 	}
-	tk_serve(r, handlers);
+	tk_serve(r, prog);
 	return r;
 }
 
@@ -61,7 +61,7 @@ run_request(const tk_handler *handlers, const char *body, size_t len)
  * body (a string) is sent as JSON with its length.
  */
 struct tk_req *
-run(const tk_handler *handlers, const char *method, const char *uri,
+run(enum tk_program prog, const char *method, const char *uri,
     const char *body)
 {
 	char	 len[32];
@@ -74,7 +74,7 @@ run(const tk_handler *handlers, const char *method, const char *uri,
 		setenv("CONTENT_LENGTH", len, 1);
 		setenv("CONTENT_TYPE", "application/json", 1);
 	}
-	return run_request(handlers, body, body != NULL ? strlen(body) : 0);
+	return run_request(prog, body, body != NULL ? strlen(body) : 0);
 }
 
 json_t *

@@ -1,7 +1,7 @@
 /*
  * tk_test.h: what the Check suites of cgi-bin share: helpers to run a
- * request through the gate and a program's handlers (testutil.c).  There
- * is no database in the unit tests, real or fake: the programs' own db.c
+ * request through the gate as a program (testutil.c).  There is no
+ * database in the unit tests, real or fake: the programs' own db.c
  * is linked in with a connection string that reaches no server, so a
  * request that gets through the gate to its call is answered 503 by
  * db.c's real no-connection path (08001).  What the calls pass and what
@@ -12,7 +12,7 @@
 
 #include <check.h>
 
-#include "ticket.h"
+#include "extern.h"
 
 /* A libpq connection string that reaches no server (testutil.c). */
 #define TEST_DB_NOWHERE \
@@ -23,8 +23,8 @@ extern struct tk_req test_req;
 extern struct tk_db *test_db;
 void	 env_clear(void);
 void	 env_request(const char *, const char *);
-struct tk_req *run_request(const tk_handler *, const char *, size_t);
-struct tk_req *run(const tk_handler *, const char *, const char *,
+struct tk_req *run_request(enum tk_program, const char *, size_t);
+struct tk_req *run(enum tk_program, const char *, const char *,
 	    const char *);
 json_t	*reply_json(const struct tk_req *);
 const char *reply_code(const struct tk_req *);
