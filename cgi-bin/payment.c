@@ -1,6 +1,7 @@
 /*
- * payment: POST /api/reservations/{reservation_id}/payment, with an
- * optional Idempotency-Key and an empty body or {}.
+ * payment: POST /api/reservations/{reservation_id}/payment and .../refund,
+ * each with an optional Idempotency-Key and an empty body or {}: the
+ * programs that move a booking's money.
  */
 #include "ticket.h"
 

@@ -21,6 +21,7 @@ const char *const tk_paths[TK_PATH__MAX] = {
 	[TK_PATH_RESERVATIONS]        = "/api/reservations",
 	[TK_PATH_RESERVATION]         = "/api/reservations/{reservation_id}",
 	[TK_PATH_RESERVATION_PAYMENT] = "/api/reservations/{reservation_id}/payment",
+	[TK_PATH_RESERVATION_REFUND]  = "/api/reservations/{reservation_id}/refund",
 	[TK_PATH_HEALTH]              = "/api/health",
 	[TK_PATH_METRICS]             = "/api/metrics",
 };
@@ -45,6 +46,7 @@ const struct tk_stmtdef tk_stmts[TK_STMT__MAX] = {
 	[TK_STMT_GET_RESERVATION]    = { "get_reservation",    TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_RESERVATION_ID) },
 	[TK_STMT_CANCEL_RESERVATION] = { "cancel_reservation", TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_RESERVATION_ID) },
 	[TK_STMT_PAY_RESERVATION]    = { "pay_reservation",    TK_ARGS(TK_FIELD_KEY, TK_FIELD_TOKEN, TK_FIELD_RESERVATION_ID, TK_FIELD_IDEM) },
+	[TK_STMT_REFUND_RESERVATION] = { "refund_reservation", TK_ARGS(TK_FIELD_KEY, TK_FIELD_RESERVATION_ID, TK_FIELD_IDEM) },
 	[TK_STMT_HEALTH]             = { "health",             TK_NOARGS },
 	[TK_STMT_METRICS]            = { "metrics",            TK_NOARGS },
 	[TK_STMT_NOTE_ERROR]         = { "note_error",         TK_ARGS(TK_FIELD_CODE) },	/* main.c, after an error answer */
@@ -70,6 +72,7 @@ const struct tk_routedef tk_routes[TK_ROUTE__MAX] = {
 	[TK_ROUTE_GET_RESERVATION]    = { TK_GET,    TK_PATH_RESERVATION,          TK_STMT_GET_RESERVATION,    TK_PROG_RESERVATIONS, 0 },
 	[TK_ROUTE_CANCEL_RESERVATION] = { TK_DELETE, TK_PATH_RESERVATION,          TK_STMT_CANCEL_RESERVATION, TK_PROG_RESERVATIONS, 0 },
 	[TK_ROUTE_PAY_RESERVATION]    = { TK_POST,   TK_PATH_RESERVATION_PAYMENT,  TK_STMT_PAY_RESERVATION,    TK_PROG_PAYMENT,      TK_BODY_OPT },
+	[TK_ROUTE_REFUND_RESERVATION] = { TK_POST,   TK_PATH_RESERVATION_REFUND,   TK_STMT_REFUND_RESERVATION, TK_PROG_PAYMENT,      TK_BODY_OPT },
 	[TK_ROUTE_HEALTH]             = { TK_GET,    TK_PATH_HEALTH,               TK_STMT_HEALTH,             TK_PROG_HEALTH,       0 },
 	[TK_ROUTE_METRICS]            = { TK_GET,    TK_PATH_METRICS,              TK_STMT_METRICS,            TK_PROG_METRICS,      TK_TEXT },
 };
