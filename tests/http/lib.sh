@@ -27,7 +27,7 @@ command -v curl >/dev/null || { echo "Bail out! curl is needed"; exit 1; }
 JSON_TYPE='application/json; charset=utf-8'
 SERVICE="$TICKET_ROOT/tests/lib/service.sh"
 PROGRAMS_LOG="$TICKET_VAR/log/programs.log"
-EXCHANGE_LOG=${TICKET_EXCHANGE_LOG-$TICKET_VAR/log/http-exchanges.jsonl}
+EXCHANGE_LOG=${TICKET_EXCHANGE_LOG-$TICKET_VAR/http-exchanges.jsonl}
 export PGOPTIONS='-c client_min_messages=warning'
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/http-test.XXXXXX")
