@@ -8,7 +8,9 @@
 #            prints the plan at the end, so a file that dies early fails.
 #   HTTP     req METHOD PATH [curl args...] against $BASE; the answer is in
 #            STATUS, BODY, header NAME; post PATH JSON [curl args...] sends
-#            JSON.  Helpers bearer KEY, qtoken TOKEN make the headers.
+#            JSON.  Helpers bearer KEY, qtoken TOKEN make the headers.  Each
+#            exchange is appended to $EXCHANGE_LOG, which zz_openapi.t
+#            checks against docs/openapi.yaml (TICKET_EXCHANGE_LOG= to skip).
 #   service  start_service fastcgi|cgi PORT (tests/lib/service.sh), stopped
 #            by finish or on any exit.
 #   psql     sql 'SELECT ...' as the database owner, one value per line.
@@ -25,6 +27,7 @@ command -v curl >/dev/null || { echo "Bail out! curl is needed"; exit 1; }
 JSON_TYPE='application/json; charset=utf-8'
 SERVICE="$TICKET_ROOT/tests/lib/service.sh"
 PROGRAMS_LOG="$TICKET_VAR/log/programs.log"
+EXCHANGE_LOG=${TICKET_EXCHANGE_LOG-$TICKET_VAR/http-exchanges.jsonl}
 export PGOPTIONS='-c client_min_messages=warning'
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/http-test.XXXXXX")
@@ -135,6 +138,14 @@ req() {
   STATUS=$(curl -sS --max-time 30 -X "$method" -o "$WORK/body" -D "$WORK/head" \
     -w '%{http_code}' "$@" "$BASE$path" 2>"$WORK/curl.err") || STATUS=000
   BODY=$(cat "$WORK/body")
+  [ -z "$EXCHANGE_LOG" ] || log_exchange "$method" "$path"
+}
+
+# log_exchange METHOD PATH: the last answer as one JSON line of $EXCHANGE_LOG.
+log_exchange() {
+  jq -nc --arg method "$1" --arg path "$2" --arg status "$STATUS" \
+    --rawfile head "$WORK/head" --rawfile body "$WORK/body" \
+    '{$method, $path, status: ($status | tonumber), $head, $body}' >>"$EXCHANGE_LOG"
 }
 
 # post PATH JSON [curl args...]: a POST with a JSON body.
