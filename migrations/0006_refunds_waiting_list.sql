@@ -30,6 +30,12 @@ COMMENT ON TABLE ticket.refunds IS
   'One refund per paid reservation at most: the amount paid back with its REFUND ledger row, the fee kept, who and why.';
 GRANT SELECT, INSERT, UPDATE, DELETE ON ticket.refunds TO ticket_app;
 
+-- Once a concert has sold out, its queue is the waiting list: each admission is for a
+-- seat that came back (ticket.admit), not for max_active buyers at once.
+ALTER TABLE ticket.queues ADD COLUMN waitlist boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN ticket.queues.waitlist IS
+  'The concert has sold out once: from then on, admissions follow the seats that come back.';
+
 -- Old signatures of functions whose arguments or results changed.
 DROP FUNCTION IF EXISTS admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int);
 DROP FUNCTION IF EXISTS admin.sales_report(bigint);

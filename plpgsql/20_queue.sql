@@ -92,7 +92,7 @@ $$;
 COMMENT ON FUNCTION ticket.end_turn(bigint, text, boolean) IS
   'End a live token (DONE, LEFT, EXPIRED, SOLD_OUT): a waiting one is a drop, an active one feeds the ETA average.';
 
--- No more turns than seats to hold: a seat that comes back after the sell-out goes to
+-- After the sell-out, no more turns than seats to hold: a seat that comes back goes to
 -- the first on the waiting list, not to a crowd of whom all but one would wait in vain.
 CREATE OR REPLACE FUNCTION ticket.turns_wanted(p_concert_id bigint, p_cap int)
 RETURNS int
@@ -136,7 +136,7 @@ BEGIN
     RETURN 0;
   END IF;
   v_free := v_concert.max_active - ticket.queue_active(p_concert_id);
-  IF v_free > 0 THEN
+  IF v_free > 0 AND v_queue.waitlist THEN
     v_free := least(v_free, ticket.turns_wanted(p_concert_id, v_concert.max_active));
   END IF;
 

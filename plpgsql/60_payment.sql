@@ -11,7 +11,8 @@ BEGIN
   -- may sold ones (a refund): the flag follows the seats both ways.
   v_sold_out := NOT EXISTS (SELECT 1 FROM ticket.concert_dates d JOIN ticket.seats s ON s.date_id = d.id
                             WHERE d.concert_id = p_concert_id AND d.starts_at > now() AND NOT s.sold);
-  UPDATE ticket.queues SET sold_out = v_sold_out WHERE concert_id = p_concert_id AND sold_out <> v_sold_out;
+  UPDATE ticket.queues SET sold_out = v_sold_out, waitlist = waitlist OR v_sold_out
+  WHERE concert_id = p_concert_id AND sold_out <> v_sold_out;
   RETURN v_sold_out;
 END
 $$;
