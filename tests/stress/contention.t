@@ -373,7 +373,8 @@ tap.eq(lib.books_difference(), 0, "the books balance (admin.books() difference 0
 tap.eq(lib.health(PORT).status, 200, "the service still answers")
 with open(PGLOG, errors="replace") as f:
     f.seek(log_start)
-    deadlocks = [line.rstrip() for line in f if "40P01" in line or "deadlock detected" in line]
+    deadlocks = [line.rstrip() for line in f
+                 if "ERROR:" in line and ("40P01" in line or "deadlock detected" in line)]
 tap.ok(not deadlocks, "no deadlock in the database log (40P01: %d)" % len(deadlocks), "\n".join(deadlocks[:10]))
 
 total = requests[0]
