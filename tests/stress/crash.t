@@ -18,7 +18,7 @@ JSON 503 DATABASE_UNAVAILABLE, never an HTML page, a 500 or silence
 answers those 500, which its error handler turns into the JSON INTERNAL).
 
 Scale: CRASH_CYCLES (2 database crashes; run-long.sh raises it),
-CRASH_CLIENTS (16), CRASH_PORT (18330).
+CRASH_CLIENTS (16), CRASH_MIN_ANSWERS (50), CRASH_PORT (18330).
 """
 import atexit
 import os
