@@ -270,7 +270,7 @@ var:
 	@echo '$(VAR)'
 
 # Fresh cluster in $(TEST_VAR) on its own port; stopped however the run ends.
-# The last line printed is the harness's `N passed, N failed`.
+# The last line printed is the harness's `N passed, N failed, N skipped`.
 test: deps build
 	@$(SUBMAKE) with-fresh-db FRESH_VAR='$(TEST_VAR)' FRESH_PGPORT=$(TEST_PGPORT) \
 	  FRESH_SETUP='CREATE EXTENSION IF NOT EXISTS pgtap' FRESH_RUN=tests/harness

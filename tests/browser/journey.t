@@ -222,7 +222,7 @@ step('A and B open the page in Korean (<html lang="ko">) and sign up; the key is
   });
   Object.assign(ctx, { A: await newUser(DESKTOP, 'A'), B: await newUser(PHONE, 'B') });
   // B's queue polls, timed inside the page: when each GET /api/queue was sent, when
-  // its answer came, and the Retry-After it carried.
+  // its answer came, the Retry-After it carried and the status and position it said.
   await ctx.B.context.addInitScript(() => {
     const fetch0 = window.fetch;
     window.__queuePolls = [];
@@ -232,7 +232,9 @@ step('A and B open the page in Korean (<html lang="ko">) and sign up; the key is
       const poll = { sentAt: performance.now() };
       window.__queuePolls.push(poll);
       const res = await fetch0.call(this, input, init);
-      Object.assign(poll, { doneAt: performance.now(), retryAfter: res.headers.get('Retry-After'), status: res.status });
+      const body = await res.clone().json().catch(() => ({}));
+      Object.assign(poll, { doneAt: performance.now(), retryAfter: res.headers.get('Retry-After'), status: res.status,
+        queueStatus: body.status, position: body.position });
       return res;
     };
   });
@@ -347,12 +349,27 @@ step("A's turn is DONE and B is admitted by polling within seconds, never faster
   const waited = Date.now() - paidAt;
   const polls = await b.evaluate(() => window.__queuePolls);
   diag(`B admitted ${waited} ms after A's payment, after ${polls.length} polls: `
-    + polls.map((p) => `${p.status} Retry-After ${p.retryAfter}`).join(', '));
-  assert(polls.length >= 1 && polls.every((p) => p.doneAt), 'B never polled GET /api/queue');
-  for (let i = 1; i < polls.length; i++) {
+    + polls.map((p) => `at ${(p.sentAt / 1000).toFixed(1)} s ${p.status} ${p.queueStatus} ${p.position} Retry-After ${p.retryAfter}`).join(', '));
+  assert(polls.every((p) => p.doneAt), 'a poll of GET /api/queue got no answer');
+  // B waited while A held and paid: WAITING polls, each with a Retry-After in
+  // the bounds of ticket.retry_after (1 to 30 s) and a position that never goes
+  // back, then the poll that admits B, without one, sent no sooner than asked.
+  const admitted = polls.findIndex((p) => p.queueStatus === 'ACTIVE');
+  assert(admitted >= 1, `B was admitted at poll ${admitted + 1} (want a WAITING poll before it)`);
+  assert(polls[admitted].status === 200 && polls[admitted].retryAfter === null,
+    `the admitting poll answered ${polls[admitted].status} with Retry-After ${polls[admitted].retryAfter}`);
+  for (let i = 0; i < admitted; i++) {
+    const p = polls[i];
+    assert(p.status === 200 && p.queueStatus === 'WAITING' && Number.isInteger(p.position) && p.position >= 1,
+      `poll ${i + 1} answered ${p.status} ${p.queueStatus} at position ${p.position}`);
+    assert(/^[0-9]+$/.test(p.retryAfter || '') && p.retryAfter >= 1 && p.retryAfter <= 30,
+      `poll ${i + 1} said Retry-After ${p.retryAfter} (want 1 to 30)`);
+    if (i > 0) assert(p.position <= polls[i - 1].position, `poll ${i + 1}: position ${p.position} after ${polls[i - 1].position}`);
+  }
+  for (let i = 1; i <= admitted; i++) {
     const prev = polls[i - 1];
     const gap = polls[i].sentAt - prev.doneAt;
-    const asked = Number(prev.retryAfter || 0) * 1000;
+    const asked = Number(prev.retryAfter) * 1000;
     assert(gap >= asked - 1, `poll ${i + 1} was sent ${gap.toFixed(0)} ms after the answer to poll ${i}, which said Retry-After ${prev.retryAfter}`);
   }
   await capture(b, '08-b-admitted.png', 'B admitted');

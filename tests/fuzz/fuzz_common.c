@@ -356,11 +356,24 @@ tk_db_call(struct tk_db *db, enum tk_stmt s, const char *const *params, struct t
 
 /* ---------------------------------------------------------- the environment */
 
+/*
+ * Each input gets a fresh environ array, as libfcgi gives each request,
+ * pointing into buffers of this file that are reused from input to input.
+ * Not setenv(): glibc keeps every value it was ever given, so the heap
+ * would grow by each input's values until libFuzzer's RSS limit.
+ */
+extern char **environ;
+
 static const char *const var_names[FV__MAX] = {
 	"REQUEST_METHOD", "REQUEST_URI", "CONTENT_TYPE", "CONTENT_LENGTH",
 	"HTTP_AUTHORIZATION", "HTTP_X_QUEUE_TOKEN", "HTTP_IDEMPOTENCY_KEY",
 	"REDIRECT_STATUS",
 };
+static char	*env_array[FV__MAX + 1];	/* NULL-terminated, as environ */
+static int	 env_used;
+static int	 env_slot[FV__MAX];		/* index in env_array, or -1 */
+static char	*env_buf[FV__MAX];		/* "NAME=value" of each variable */
+static size_t	 env_cap[FV__MAX];
 
 void
 fuzz_env_clear(void)
@@ -368,22 +381,35 @@ fuzz_env_clear(void)
 	int	 i;
 
 	for (i = 0; i < FV__MAX; i++)
-		unsetenv(var_names[i]);
-	unsetenv("SCRIPT_NAME");
-	unsetenv("PATH_INFO");
-	unsetenv("QUERY_STRING");
+		env_slot[i] = -1;
+	env_used = 0;
+	env_array[0] = NULL;
+	environ = env_array;
 }
 
 void
 fuzz_env_set(enum fuzz_var v, const char *s, size_t n)
 {
-	char	*copy = malloc(n + 1);
+	size_t	 name = strlen(var_names[v]), need = name + n + 2;
+	char	*b;
 
-	FUZZ_CHECK(copy != NULL, "out of memory");
-	memcpy(copy, s, n);
-	copy[n] = '\0';		/* an environment value ends at its first NUL */
-	setenv(var_names[v], copy, 1);
-	free(copy);
+	if (need > env_cap[v]) {
+		b = realloc(env_buf[v], need);
+		FUZZ_CHECK(b != NULL, "out of memory");
+		env_buf[v] = b;
+		env_cap[v] = need;
+	}
+	b = env_buf[v];
+	memcpy(b, var_names[v], name);
+	b[name] = '=';
+	memcpy(b + name + 1, s, n);
+	b[name + 1 + n] = '\0';	/* an environment value ends at its first NUL */
+	if (env_slot[v] < 0) {
+		env_slot[v] = env_used;
+		env_array[env_used++] = b;
+		env_array[env_used] = NULL;
+	}
+	environ = env_array;
 }
 
 /* ------------------------------------------------------------- the answer */

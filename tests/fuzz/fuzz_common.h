@@ -34,7 +34,11 @@ extern enum fuzz_db_mode fuzz_db_mode;
 extern const char *fuzz_db_state, *fuzz_db_message, *fuzz_db_detail, *fuzz_db_hint;
 extern int fuzz_db_calls;
 
-/* The CGI variables a request is made of. */
+/*
+ * The CGI variables a request is made of.  fuzz_env_clear() gives the
+ * process an environment of its own with none of them (as libfcgi gives
+ * each request only its own variables); fuzz_env_set() adds or replaces one.
+ */
 enum fuzz_var {
 	FV_METHOD, FV_URI, FV_CONTENT_TYPE, FV_CONTENT_LENGTH, FV_AUTHORIZATION,
 	FV_QUEUE_TOKEN, FV_IDEMPOTENCY_KEY, FV_REDIRECT_STATUS, FV__MAX

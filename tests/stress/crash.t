@@ -8,7 +8,8 @@ A mixed load (holds, payments, charges, polls, wallet reads) runs while
 2. a FastCGI program (reservations, then payment) is killed with SIGKILL:
    lighttpd starts it again.
 Every request that got a 2xx is in the database afterwards (reservation,
-payment and transaction ids), nothing is half written (a reservation
+payment and transaction ids; at least MIN_ANSWERS of each kind, so that
+the check is not over next to nothing), nothing is half written (a reservation
 without its seat, a seat sold without a payment, a ledger row whose
 balance_after does not follow from the one before), the invariants are
 empty and the books balance.  Every failure answer in between is the
@@ -17,7 +18,7 @@ JSON 503 DATABASE_UNAVAILABLE, never an HTML page, a 500 or silence
 answers those 500, which its error handler turns into the JSON INTERNAL).
 
 Scale: CRASH_CYCLES (2 database crashes; run-long.sh raises it),
-CRASH_CLIENTS (16), CRASH_PORT (18330).
+CRASH_CLIENTS (16), CRASH_MIN_ANSWERS (50), CRASH_PORT (18330).
 """
 import atexit
 import os
@@ -35,6 +36,9 @@ CYCLES = lib.env_int("CRASH_CYCLES", 2)
 CLIENTS = lib.env_int("CRASH_CLIENTS", 16)
 PORT = lib.env_int("CRASH_PORT", 18330)
 PER = 3                         # users per client
+# Fewest 2xx answers of each kind (holds, payments, charges) the checks must
+# cover: the bounded run makes about 200 of each; one with fewer did not test much.
+MIN_ANSWERS = lib.env_int("CRASH_MIN_ANSWERS", 50)
 PGDATA = os.path.join(lib.VAR, "pg")
 MAKE_CLUSTER = ["make", "-s", "-C", lib.ROOT, "VAR=" + lib.VAR, "PGPORT=" + os.environ.get("PGPORT", "")]
 
@@ -253,20 +257,23 @@ db_holds = dict((int(r[0]), (int(r[1]), int(r[2]))) for r in lib.psql(
     "SELECT r.id, r.user_id, s.seat_no FROM ticket.reservations r JOIN ticket.reservation_seats rs "
     "ON rs.reservation_id = r.id JOIN ticket.seats s ON s.id = rs.seat_id WHERE r.concert_id = %d" % cid))
 lost = [i for i in holds if db_holds.get(i) != holds[i]]
-tap.ok(not lost, "every reservation answered 201 is in the database with its user and seat (%d)" % len(holds),
-       "lost or different: %s" % lost[:10])
+tap.ok(len(holds) >= MIN_ANSWERS and not lost,
+       "every reservation answered 201 (%d, at least %d) is in the database with its user and seat"
+       % (len(holds), MIN_ANSWERS), "lost or different: %s" % lost[:10])
 db_pay = dict((int(r[0]), int(r[1])) for r in lib.psql(
     "SELECT p.id, p.reservation_id FROM ticket.payments p JOIN ticket.reservations r ON r.id = p.reservation_id "
     "WHERE r.concert_id = %d AND r.status = 'CONFIRMED'" % cid))
 lost = [i for i in payments if db_pay.get(i) != payments[i]]
-tap.ok(not lost, "every payment answered 201 is in the database, its reservation CONFIRMED (%d)" % len(payments),
-       "lost: %s" % lost[:10])
+tap.ok(len(payments) >= MIN_ANSWERS and not lost,
+       "every payment answered 201 (%d, at least %d) is in the database, its reservation CONFIRMED"
+       % (len(payments), MIN_ANSWERS), "lost: %s" % lost[:10])
 ids = ",".join(str(u.id) for u in users)
 db_tx = dict((int(r[0]), (int(r[1]), int(r[2]))) for r in lib.psql(
     "SELECT id, user_id, amount FROM ticket.ledger WHERE type = 'CHARGE' AND user_id IN (%s)" % ids))
 lost = [i for i in charges if db_tx.get(i) != charges[i]]
-tap.ok(not lost, "every charge answered 200 is a ledger row with its user and amount (%d)" % len(charges),
-       "lost: %s" % lost[:10])
+tap.ok(len(charges) >= MIN_ANSWERS and not lost,
+       "every charge answered 200 (%d, at least %d) is a ledger row with its user and amount"
+       % (len(charges), MIN_ANSWERS), "lost: %s" % lost[:10])
 tap.eq(lib.psql(
     "SELECT r.id FROM ticket.reservations r WHERE r.concert_id = %d AND "
     "(SELECT count(*) FROM ticket.reservation_seats rs WHERE rs.reservation_id = r.id) <> 1" % cid),

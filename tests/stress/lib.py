@@ -32,12 +32,19 @@ def env_int(name, default):
 # ---------------------------------------------------------------- TAP
 
 class Tap:
-    """TAP on stdout, plan at the end; figures as '# figure: name value'."""
+    """TAP on stdout, plan at the end unless given first (plan()); figures
+    as '# figure: name value'."""
 
     def __init__(self):
         self.n = 0
         self.failed = 0
+        self.planned = None
         self.lock = threading.Lock()
+
+    def plan(self, n):
+        """Announces n points before the first: a file that stops short fails."""
+        self.planned = n
+        print("1..%d" % n, flush=True)
 
     def ok(self, cond, desc, diag=None):
         with self.lock:
@@ -67,7 +74,11 @@ class Tap:
         sys.exit(255)
 
     def done(self):
-        print("1..%d" % self.n, flush=True)
+        if self.planned is None:
+            print("1..%d" % self.n, flush=True)
+        elif self.planned != self.n:
+            self.diag("planned %d points, ran %d" % (self.planned, self.n))
+            return 1
         return 0 if self.failed == 0 else 1
 
 

@@ -4,7 +4,8 @@
 # minutes, then each fuzzer for STRESS_FUZZ_SECONDS.  Needs the environment
 # make with-fresh-db gives (PGHOST, PGPORT, TICKET_VAR, TICKET_ROOT, ...).
 # Prints each file's failures and, at the end, the figures the files
-# report ("# figure: name value") and one line: N passed, N failed.
+# report ("# figure: name value") and one line: N passed, N failed, N skipped
+# (counted as tests/harness does: a SKIP is skipped, a failing TODO failed).
 #
 # Every knob can be overridden from the environment; the defaults below
 # take about half an hour on two cores.
@@ -30,9 +31,9 @@ export HOSTILE_SEED=${HOSTILE_SEED:-$RANDOM}
 export VALGRIND_LOOPS=${VALGRIND_LOOPS:-1000}
 fuzz_seconds=${STRESS_FUZZ_SECONDS:-600}
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 run() { # run NAME COMMAND...: TAP on stdout, kept in $log/NAME.log
-  local name=$1 start status planned ran bad
+  local name=$1 start status planned ran bad skip
   shift
   start=$(date +%s)
   "$@" >"$log/$name.log" 2>"$log/$name.err"
@@ -40,14 +41,16 @@ run() { # run NAME COMMAND...: TAP on stdout, kept in $log/NAME.log
   planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$log/$name.log" | tail -n 1)
   ran=$(grep -c -E '^(not )?ok ' "$log/$name.log")
   bad=$(grep -c '^not ok ' "$log/$name.log")
+  skip=$(grep -c -i -E '^ok [0-9]+[^#]*#[[:space:]]*skip' "$log/$name.log")
   if [ -z "$planned" ] || [ "$planned" -ne "$ran" ]; then
     bad=$((bad + 1))
     echo "$name: ran $ran of ${planned:-no plan} (exit $status); stderr:"
     tail -n 15 "$log/$name.err" | sed 's/^/    /'
   fi
-  passed=$((passed + ran - $(grep -c '^not ok ' "$log/$name.log")))
+  passed=$((passed + ran - $(grep -c '^not ok ' "$log/$name.log") - skip))
   failed=$((failed + bad))
-  printf '%-12s %3s tests, %s failed, %ss\n' "$name" "$ran" "$bad" "$(($(date +%s) - start))"
+  skipped=$((skipped + skip))
+  printf '%-12s %3s tests, %s failed, %s skipped, %ss\n' "$name" "$ran" "$bad" "$skip" "$(($(date +%s) - start))"
   grep -A 12 '^not ok ' "$log/$name.log" | grep -v '^ok ' | head -n 40 | sed 's/^/    /'
 }
 
@@ -66,11 +69,12 @@ echo "summary:"
 printf '  %-40s %s\n' \
   "requests over HTTP" "$(sum '[a-z]*_requests')" \
   "seat conflicts (409 SEAT_UNAVAILABLE)" "$(sum contention_conflicts)" \
+  "deadlocks (40P01 in the database log)" "$(sum contention_deadlocks)" \
   "database crashes survived" "$(sum crash_database_crashes_survived)" \
   "FastCGI programs killed and restarted" "$(sum crash_programs_killed)" \
   "hostile inputs tried" "$(sum hostile_inputs_tried)" \
   "fuzz executions" "$(sum 'fuzz_executions_[a-z_]*')" \
   "valgrind: bytes definitely lost" "$(sum valgrind_definitely_lost_bytes)" \
   "valgrind: errors" "$(sum valgrind_errors)"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
