@@ -4,9 +4,6 @@ BEGIN;
 SELECT plan(81);
 \ir fixtures.psql
 
-CREATE FUNCTION pg_temp.poll(p_token text, p_field text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.queue_status(p_token)).body->>p_field $$;
-
 -- Anything other sessions left to the clock is settled first, so tick counts are ours.
 SELECT holds_expired AS flushed FROM pg_temp.tick() \gset
 

@@ -4,14 +4,6 @@ BEGIN;
 SELECT plan(76);
 \ir fixtures.psql
 
--- The SQLSTATE and DETAIL of what a statement raises (nothing of it is kept).
-CREATE FUNCTION pg_temp.error_of(p_sql text, OUT state text, OUT detail text) LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE p_sql;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL;
-END
-$$;
 
 -- Concert c (5 turns at once), concert c2, and concert c3 whose only turn is taken.
 SELECT admin.create_concert('Gate test', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 10, p_max_active => 5,

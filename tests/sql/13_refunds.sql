@@ -4,22 +4,12 @@ BEGIN;
 SELECT plan(38);
 \ir fixtures.psql
 
-CREATE FUNCTION pg_temp.poll(p_token text, p_field text) RETURNS text LANGUAGE sql AS
-  $$ SELECT (api.queue_status(p_token)).body->>p_field $$;
 CREATE FUNCTION pg_temp.seat_id(p_concert bigint, p_seat int) RETURNS bigint LANGUAGE sql AS $$
   SELECT s.id FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
   WHERE d.concert_id = p_concert AND s.seat_no = p_seat
 $$;
 CREATE FUNCTION pg_temp.seat_status(p_concert bigint, p_seat int) RETURNS text LANGUAGE sql AS $$
   SELECT ticket.seat_status(sold, held_until) FROM ticket.seats WHERE id = pg_temp.seat_id(p_concert, p_seat)
-$$;
--- The SQLSTATE and DETAIL of what a statement raises.
-CREATE FUNCTION pg_temp.error_of(p_sql text, OUT state text, OUT detail text) LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE p_sql;
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, detail = PG_EXCEPTION_DETAIL;
-END
 $$;
 CREATE FUNCTION pg_temp.balance(p_key text) RETURNS bigint LANGUAGE sql AS
   $$ SELECT ((api.get_wallet(p_key)).body->>'balance')::bigint $$;

@@ -5,9 +5,10 @@ Several wallets are charged by many clients at once while each wallet's
 owner holds seats and pays for them (402 and a cancel when short) and a
 reader watches the balance.  Each owner's first payment, for a seat dearer
 than the first charge, comes before its wallet's chargers start: a 402 for
-sure.  Afterwards each balance equals its ledger, is >= 0, and equals its
-first charge plus every charge the clients saw succeed minus every payment
-they saw succeed: no won lost or made.  Every fifth charge is sent by all
+sure.  Every second seat bought is refunded at once (less the fee), while
+the charges go on.  Afterwards each balance equals its ledger, is >= 0, and
+equals its first charge plus every charge the clients saw succeed minus
+every payment plus every refund they saw succeed: no won lost or made.  Every fifth charge is sent by all
 of the wallet's chargers at once with one Idempotency-Key: each such key
 was answered with one transaction, is stored once, and is one ledger row.
 
@@ -54,6 +55,7 @@ charges = {}        # user id -> {transaction_id: amount} from every 200 of a ch
 keyed = {}          # Idempotency-Key -> {transaction_id, ...} answered to the chargers that sent it
 unkeyed = {}        # user id -> {transaction_id, ...} answered to charges without a key
 paid = {}           # user id -> {payment_id: amount} from every 201 of a payment
+refunded = {}       # user id -> {reservation_id: refund} from every 200 of a refund
 refused_first = set()   # owners whose first payment (more than the balance) was 402
 ready = {}          # user id -> Event: the owner's first payment is answered, chargers may start
 negative = []       # any balance seen below 0
@@ -130,6 +132,12 @@ def buyer(i, svc_port):
             with lock:
                 paid.setdefault(u.id, {})[int(b["payment_id"])] = int(b["amount"])
             bought += 1
+            if bought % 2 == 0:
+                r = c.req("POST", "/api/reservations/%d/refund" % rid, key=u.key, idem="refund-%d" % rid)
+                seen("refund", r, {(200, None)})
+                if r.status == 200:
+                    with lock:
+                        refunded.setdefault(u.id, {})[rid] = int(r.json()["refund"])
         elif r.status == 402:
             with lock:
                 counts["402"] += 1
@@ -249,12 +257,15 @@ db = dict((int(r[0]), (int(r[1]), int(r[2]), int(r[3]))) for r in lib.psql(
 bad = []
 for u in owners:
     balance, ledger_sum, rows = db[u.id]
-    want = START + sum(charges.get(u.id, {}).values()) - sum(paid.get(u.id, {}).values())
-    nrows = 1 + len(charges.get(u.id, {})) + len(paid.get(u.id, {}))
+    want = (START + sum(charges.get(u.id, {}).values()) - sum(paid.get(u.id, {}).values())
+            + sum(refunded.get(u.id, {}).values()))
+    nrows = 1 + len(charges.get(u.id, {})) + len(paid.get(u.id, {})) + len(refunded.get(u.id, {}))
     if balance != ledger_sum or balance < 0 or balance != want or rows != nrows:
         bad.append("user %d: balance %d, ledger sum %d, ledger rows %d; the clients saw %d and %d rows"
                    % (u.id, balance, ledger_sum, rows, want, nrows))
-tap.ok(not bad, "each balance = its ledger sum >= 0 = first charge + charges seen - payments seen",
+nrefunds = sum(len(v) for v in refunded.values())
+tap.ok(nrefunds >= WALLETS, "refunds succeeded (%d, at least one per wallet)" % nrefunds)
+tap.ok(not bad, "each balance = its ledger sum >= 0 = first charge + charges seen - payments seen + refunds seen",
        "\n".join(bad))
 txs = [(uid, t, a) for uid, m in charges.items() for t, a in m.items()]
 db_tx = set((int(r[0]), int(r[1]), int(r[2])) for r in lib.psql(
@@ -308,10 +319,11 @@ cgi.stop()
 
 inv = lib.invariants()
 tap.ok(not inv, "admin.check_invariants() is empty", "\n".join(inv[:10]))
-tap.eq(lib.books_difference(), 0, "charged - paid = sum of balances (admin.books() difference 0)")
+tap.eq(lib.books_difference(), 0, "charged - paid + refunded = sum of balances (admin.books() difference 0)")
 tap.figure("money_requests", counts["requests"] + 4 * STORM)
 tap.figure("money_charges", len(txs))
 tap.figure("money_payments", sum(len(v) for v in paid.values()))
+tap.figure("money_refunds", nrefunds)
 tap.figure("money_insufficient", counts["402"])
 tap.figure("money_mixed_seconds", "%.1f" % took)
 tap.figure("money_seconds", "%.1f" % (time.time() - t0))
