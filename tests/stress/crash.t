@@ -85,7 +85,7 @@ def restore_cluster():
 atexit.register(restore_cluster)
 
 svc = lib.Service(PORT).start()
-cid, dates = lib.create_concert("Crash", seats=3000, max_active=1000, days=(10,))
+cid, dates = lib.create_concert("Crash", seats=3000, max_active=1000, max_seats=4, days=(10,))  # seats bought count: up to 4 each
 date = dates[0]
 users = lib.create_users("crash", CLIENTS * PER, cid, charge=5_000_000)
 

@@ -194,6 +194,7 @@ START_TEST(method_not_allowed)
 		{ TK_PATH_RESERVATIONS,        "POST" },
 		{ TK_PATH_RESERVATION,         "GET, DELETE" },
 		{ TK_PATH_RESERVATION_PAYMENT, "POST" },
+		{ TK_PATH_RESERVATION_REFUND,  "POST" },
 		{ TK_PATH_HEALTH,              "GET" },
 		{ TK_PATH_METRICS,             "GET" },
 	};
