@@ -28,6 +28,9 @@ BEGIN
   v_out := v_out || E'# HELP ticket_queue_active Tokens admitted and within their turn.\n# TYPE ticket_queue_active gauge\n'
     || coalesce((SELECT string_agg(format('ticket_queue_active{concert_id="%s"} %s', id, ticket.queue_active(id)), E'\n' ORDER BY id)
                  FROM ticket.concerts) || E'\n', '');
+  v_out := v_out || E'# HELP ticket_queue_admitted_total Tokens admitted so far.\n# TYPE ticket_queue_admitted_total counter\n'
+    || coalesce((SELECT string_agg(format('ticket_queue_admitted_total{concert_id="%s"} %s', concert_id, admitted), E'\n' ORDER BY concert_id)
+                 FROM ticket.queues) || E'\n', '');
   v_out := v_out || E'# HELP ticket_seats Seats of future dates by status.\n# TYPE ticket_seats gauge\n'
     || coalesce((SELECT string_agg(format('ticket_seats{concert_id="%s",status="%s"} %s', concert_id, status, n), E'\n'
                                    ORDER BY concert_id, status)
@@ -40,6 +43,8 @@ BEGIN
     (SELECT count(*) FROM ticket.payments));
   v_out := v_out || format(E'# HELP ticket_payments_won_total Won paid.\n# TYPE ticket_payments_won_total counter\nticket_payments_won_total %s\n',
     (SELECT coalesce(sum(amount), 0) FROM ticket.payments));
+  v_out := v_out || format(E'# HELP ticket_invariant_violations_total Invariant violations recorded by pg_cron (admin.violations()).\n# TYPE ticket_invariant_violations_total counter\nticket_invariant_violations_total %s\n',
+    (SELECT count(*) FROM ticket.invariant_violations));
   v_out := v_out || E'# HELP ticket_request_errors_total Error answers by code.\n# TYPE ticket_request_errors_total counter\n'
     || coalesce((SELECT string_agg(format('ticket_request_errors_total{code="%s"} %s', code, n), E'\n' ORDER BY code)
                  FROM (SELECT code, sum(n) AS n FROM (SELECT code, n FROM ticket.error_counts
@@ -48,4 +53,4 @@ BEGIN
   RETURN ticket.reply(200, to_json(v_out));
 END
 $$;
-COMMENT ON FUNCTION api.metrics() IS 'GET /api/metrics: Prometheus text (queues, seats, holds expired, payments, errors) as a JSON string.';
+COMMENT ON FUNCTION api.metrics() IS 'GET /api/metrics: Prometheus text (queues, admissions, seats, holds expired, payments, invariant violations, errors) as a JSON string.';
