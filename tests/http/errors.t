@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cluster() {
-  make -s --no-print-directory -C "$TICKET_ROOT" VAR="$TICKET_VAR" PGPORT="$PGPORT" "$1" >&2
+  VAR="$TICKET_VAR" PGPORT="$PGPORT" "$TICKET_ROOT/scripts/cluster.sh" "${1#cluster-}" >&2
 }
 # Whatever happens, the next test file finds the database up.
 # shellcheck disable=SC2317 # called by on_exit
