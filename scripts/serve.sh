@@ -22,7 +22,7 @@ case "$MODE" in fastcgi|cgi) ;; *) die "MODE must be fastcgi or cgi, not '$MODE'
   die "no database on $VAR/run port $PGPORT: start it first (make db, or scripts/cluster.sh up)"
 # lighttpd would only say "can't bind to socket" in its own log.
 if port_in_use "$PORT"; then
-  die "port $PORT on 127.0.0.1 is already in use (another server, or make run still going?): stop it, or choose another port with PORT=, e.g. make run PORT=8081"
+  die "port $PORT is already in use on 127.0.0.1 (another server, or make run still going?): stop it, or choose another port with PORT=, e.g. make run PORT=8081"
 fi
 
 "$ROOT/scripts/var.sh" create
