@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every error code of API.md over real HTTP, through FastCGI and through CGI:
+# Every error code of docs/api.md over real HTTP, through FastCGI and through CGI:
 # each answer is checked for its status, Content-Type and the exact error body
 # {"error": {"code", "message", "details", "hint"}}, and for what it must not
 # have changed (no money moved, seats as they were).  Last, with the FastCGI
