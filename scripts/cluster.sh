@@ -6,6 +6,7 @@
 #                             create the database `ticket`
 #   scripts/cluster.sh down   stop it if it runs
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 pgdata=$VAR/pg
 log=$VAR/log/postgresql.log

@@ -9,6 +9,7 @@
 #   INSTALL_SOCKETS  folder for the FastCGI sockets, writable by lighttpd's
 #                  user [/run/lighttpd]
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 PREFIX=${PREFIX:-/usr/local} SYSCONFDIR=${SYSCONFDIR:-/etc} DESTDIR=${DESTDIR:-}
 INSTALL_DBURL=${INSTALL_DBURL:-host=/var/run/postgresql dbname=ticket user=ticket_web}

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts in this folder: where things are, who runs the
 # servers, and the runtime folder.  Settings come from the environment
 # (the Makefile passes its variables):
@@ -33,7 +34,7 @@ fi
 # named after this tree.  Before `ticket` exists, `nobody` stands in for
 # it (same rights: none).
 var_probe() {
-  local ok= d=$ROOT as
+  local ok='' d=$ROOT as
   if [ "$(id -u)" = 0 ]; then
     if id -u "$RUN_USER" >/dev/null 2>&1; then as=(runuser -u "$RUN_USER" --)
     else as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --); fi

@@ -4,6 +4,7 @@
 # scripts/stop.sh); everything it started stops however it ends.
 # Settings: those of lib.sh and serve.sh.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 PORT=${PORT:-8080} MODE=${MODE:-fastcgi}
 export VAR PGPORT BUILD PORT MODE
@@ -21,6 +22,7 @@ flock -n 9 || die "already running (pid $(cat "$VAR/run.pid" 2>/dev/null || echo
 echo $$ >"$VAR/run.pid"
 
 pids=()   # foreground services, stopped on exit
+# shellcheck disable=SC2317 # called by the EXIT trap
 stop_all() {
   trap '' INT TERM HUP
   local p

@@ -12,6 +12,7 @@
 #   PROCS         FastCGI processes per busy program [4: make bench measured
 #                 2 and 4 on two cores]
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 MODE=${MODE:-fastcgi} PORT=${PORT:-8080}
 BOUNCER_PORT=${BOUNCER_PORT:-6432} BENCH=${BENCH:-} PROCS=${PROCS:-4}

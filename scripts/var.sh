@@ -4,6 +4,7 @@
 #   scripts/var.sh           print it
 #   scripts/var.sh create    create the run user and the folder, owned by it
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 [ "${1:-}" = create ] || { echo "$VAR"; exit 0; }

@@ -8,6 +8,7 @@
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 DIR PORT SETUP COMMAND [ARG...]" >&2; exit 2; }
 dir=$1 port=$2 setup=$3; shift 3
+# shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 "$ROOT/scripts/var.sh" create   # DIR's parent: usually under $VAR
 exec 8>>"$dir.lock"
