@@ -102,6 +102,6 @@ install:
 
 # For tests and scripts written against the targets of earlier versions.
 with-fresh-db:
-	@$(fresh) '$(FRESH_VAR)' $(FRESH_PGPORT) '$(FRESH_SETUP)' '$(CURDIR)/$(FRESH_RUN)'
+	@$(fresh) '$(FRESH_VAR)' $(FRESH_PGPORT) '$(FRESH_SETUP)' $(CURDIR)/$(FRESH_RUN)
 cluster-up cluster-down:
 	@scripts/cluster.sh $(@:cluster-%=%)
