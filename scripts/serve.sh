@@ -29,7 +29,7 @@ fi
 "$ROOT/scripts/var.sh" create
 as_run mkdir -p "$VAR/log" "$VAR/run"
 "$ROOT/scripts/errorfiles.sh" "$VAR/errors"
-www=$VAR/www-$PORT   # one per service: the tests run several at once
+www=$VAR/www
 rm -rf -- "$www"
 mkdir -p "$www/build"
 cp -R "$ROOT/htdocs" "$www/htdocs"

@@ -70,7 +70,7 @@ for s in suites:
 # ------------------------------------------------------------------ 2. end to end
 vg = os.path.join(lib.VAR, "valgrind-e2e")
 shutil.rmtree(vg, ignore_errors=True)
-for d in ("bin", "build/cgi-bin", "htdocs", "logs"):
+for d in ("bin", "build/cgi-bin", "htdocs", "logs", "log", "run"):  # lighttpd.conf: log/ and run/ under TICKET_VAR
     os.makedirs(os.path.join(vg, d))
 programs = sorted(os.listdir(os.path.join(BUILD, "cgi-bin")))
 for prog in programs:
