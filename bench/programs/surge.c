@@ -35,7 +35,7 @@
 #include <jansson.h>
 
 #define SURGE_TIMEOUT_S		30	/* per request: beyond it, an error */
-#define SURGE_CRED_MAX		256	/* API key and queue token (API.md) */
+#define SURGE_CRED_MAX		256	/* API key and queue token (docs/api.md) */
 #define SURGE_BODY_MAX		(4 << 20)	/* an answer larger is an error */
 #define SURGE_CONFLICTS_MAX	5	/* 409s in a row before a new date */
 #define SURGE_SHOW_MAX		5	/* unexpected answers printed in full */

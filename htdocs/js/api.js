@@ -1,4 +1,4 @@
-// The one way the page talks to the server (see API.md): adds the Bearer key and the
+// The one way the page talks to the server (see docs/api.md): adds the Bearer key and the
 // X-Queue-Token, turns error bodies {"error":{"code","message"}} into ApiError, reads
 // Retry-After, and estimates the server's clock from the Date header of every answer.
 
@@ -7,7 +7,7 @@ export class ApiError extends Error {
     super(message || code);
     this.name = 'ApiError';
     this.status = status;      // HTTP status, 0 when the network failed
-    this.code = code;          // UPPER_SNAKE code from API.md, or NETWORK
+    this.code = code;          // UPPER_SNAKE code from docs/api.md, or NETWORK
     this.details = details;
     this.hint = hint;
     this.retryAfter = retryAfter; // seconds, or null

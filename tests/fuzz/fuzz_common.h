@@ -49,7 +49,7 @@ void	 fuzz_env_set(enum fuzz_var, const char *, size_t);
 /*
  * Runs the request in the environment with this body through the gate, as
  * the program lighttpd would pick and as main.c does (reading the body as io.c does), then checks
- * the answer: a known status, the API.md error body, a header block that
+ * the answer: a known status, the docs/api.md error body, a header block that
  * fits and has no stray CR or LF, a 5xx only when the database failed.
  */
 void	 fuzz_serve(const uint8_t *, size_t);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every error code of API.md over real HTTP, through FastCGI and through CGI:
+# Every error code of docs/api.md over real HTTP, through FastCGI and through CGI:
 # each answer is checked for its status, Content-Type and the exact error body
 # {"error": {"code", "message", "details", "hint"}}, and for what it must not
 # have changed (no money moved, seats as they were).  Last, with the FastCGI
@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cluster() {
-  make -s --no-print-directory -C "$TICKET_ROOT" VAR="$TICKET_VAR" PGPORT="$PGPORT" "$1" >&2
+  VAR="$TICKET_VAR" PGPORT="$PGPORT" "$TICKET_ROOT/scripts/cluster.sh" "${1#cluster-}" >&2
 }
 # Whatever happens, the next test file finds the database up.
 # shellcheck disable=SC2317 # called by on_exit

@@ -104,7 +104,7 @@ expect() {
 }
 
 # expect_error STATUS CODE DESCRIPTION [JQ-FILTER...]: an error answer of
-# API.md: this status, Content-Type JSON, and the body exactly
+# docs/api.md: this status, Content-Type JSON, and the body exactly
 # {"error": {"code", "message" (a string), "details", "hint" (null or a string)}}.
 expect_error() {
   local want=$1 code=$2 desc=$3 f bad='' ctype; shift 3

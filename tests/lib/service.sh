@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The real web side for end-to-end tests: lighttpd (and pgbouncer in CGI mode) through
-# `make serve`, against the test database that tests/harness describes in the env.
+# scripts/serve.sh, against the test database that tests/harness describes in the env.
 #
 #   tests/lib/service.sh start fastcgi|cgi PORT   returns once /api/health answers 200
 #   tests/lib/service.sh stop PORT                stops everything that start began
-#   SERVE_ARGS='BENCH=1' ... start ...          more settings for `make serve`
+#   SERVE_ARGS='BENCH=1' ... start ...          more settings for scripts/serve.sh
 set -euo pipefail
 : "${TICKET_ROOT:?} ${TICKET_VAR:?} ${PGPORT:?}"
 
@@ -13,11 +13,12 @@ pidfile() { echo "$TICKET_VAR/serve-$1.pid"; }
 case "${1:-}" in
 start)
   mode=$2 port=$3
-  # A session of its own, so that stop can end make, lighttpd, its programs and
-  # pgbouncer together; the session id is the pid of setsid's make.
-  setsid make -s -C "$TICKET_ROOT" serve VAR="$TICKET_VAR" PGPORT="$PGPORT" \
-    PORT="$port" MODE="$mode" BOUNCER_PORT=$((port + 1)) ${SERVE_ARGS:-} \
-    >"$TICKET_VAR/serve-$port.log" 2>&1 </dev/null &
+  # A session of its own, so that stop can end serve.sh, lighttpd, its programs
+  # and pgbouncer together; the session id is the pid of setsid's serve.sh.
+  # shellcheck disable=SC2086 # SERVE_ARGS is a list of NAME=value words
+  setsid env VAR="$TICKET_VAR" PGPORT="$PGPORT" BUILD="${TICKET_BUILD:-$TICKET_ROOT/build}" \
+    PORT="$port" MODE="$mode" BOUNCER_PORT=$((port + 1)) BENCH= ${SERVE_ARGS:-} \
+    "$TICKET_ROOT/scripts/serve.sh" >"$TICKET_VAR/serve-$port.log" 2>&1 </dev/null &
   echo $! >"$(pidfile "$port")"
   for _ in $(seq 150); do
     curl -sf -o /dev/null "http://127.0.0.1:$port/api/health" && exit 0

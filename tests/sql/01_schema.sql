@@ -1,5 +1,5 @@
 -- Schema: schemas and tables exist, and the constraints that hold even if a function
--- were wrong (DESIGN.md "Double booking is impossible by construction", "Wallet").
+-- were wrong (migrations/0002_tables.sql: no seat held or sold twice, no negative balance).
 BEGIN;
 SELECT plan(33);
 

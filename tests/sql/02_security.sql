@@ -1,4 +1,4 @@
--- Security model (DESIGN.md): ticket_web reaches only api.*, ticket_dba only admin.*,
+-- Security model (README "Database for DBAs", migrations/0001_roles_and_schemas.sql): ticket_web reaches only api.*, ticket_dba only admin.*,
 -- nobody reaches the tables; api.* and admin.* are SECURITY DEFINER with a pinned
 -- search_path; keys and tokens are stored only as hashes.
 BEGIN;

@@ -1,4 +1,4 @@
--- Users and wallets (API.md "Users and wallet", "Idempotency-Key"; DESIGN.md "Wallet").
+-- Users and wallets (docs/api.md wallet endpoints, Idempotency-Key in "Credentials"; plpgsql/30_wallet.sql).
 BEGIN;
 SELECT plan(57);
 \ir fixtures.psql

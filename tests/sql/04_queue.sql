@@ -1,4 +1,4 @@
--- The waiting room (DESIGN.md "Queue", "Position"; API.md "Concerts and the waiting room").
+-- The waiting room (plpgsql/20_queue.sql; docs/api.md queue endpoints).
 -- Time is moved by moving a token's timestamps into the past: now() is fixed in a transaction.
 BEGIN;
 SELECT plan(81);
@@ -170,7 +170,7 @@ SELECT results_eq(format('SELECT waiting, active, joined, admitted, sold_out FRO
   'admin.queue_report: sold out, 4 joined, 1 admitted, 3 on the waiting list');
 
 -- A waiter comes back after its token went idle, before the tick dropped it, and asks
--- to join again while a slot is free: it must get a live token (API.md: 201 a new token,
+-- to join again while a slot is free: it must get a live token (docs/api.md: 201 a new token,
 -- or 200 its live token), not an ended one it has to throw away.
 SELECT admin.create_concert('Queue return', 'Hall', ARRAY[now() + interval '9 days'], p_max_active => 1) AS rc \gset
 SELECT pg_temp.join_queue(:'k1', :rc) AS ra \gset

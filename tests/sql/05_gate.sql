@@ -1,4 +1,4 @@
--- The queue gate (API.md "Credentials"): every queue-gated function needs the user key
+-- The queue gate (docs/api.md "Credentials"): every queue-gated function needs the user key
 -- and an ACTIVE queue token of the same user and the same concert.
 BEGIN;
 SELECT plan(76);

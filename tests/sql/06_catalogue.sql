@@ -1,4 +1,4 @@
--- Dates and seat maps (API.md "Queue-gated"; DESIGN.md "Holds": an expired hold is free at once).
+-- Dates and seat maps (docs/api.md "Queue-gated endpoints"; plpgsql/50_reservation.sql: an expired hold is free at once).
 BEGIN;
 SELECT plan(23);
 \ir fixtures.psql

@@ -1,4 +1,4 @@
--- Holding, looking at and cancelling reservations (DESIGN.md "Holds"; API.md "Queue-gated").
+-- Holding, looking at and cancelling reservations (plpgsql/50_reservation.sql; docs/api.md "Queue-gated endpoints").
 BEGIN;
 SELECT plan(59);
 \ir fixtures.psql

@@ -1,4 +1,4 @@
--- Paying a held reservation (DESIGN.md "Payment", "Idempotency"; API.md payment and Idempotency-Key).
+-- Paying a held reservation (plpgsql/60_payment.sql; docs/api.md payment, Idempotency-Key in "Credentials").
 BEGIN;
 SELECT plan(57);
 \ir fixtures.psql

@@ -1,4 +1,4 @@
--- What DBAs and pg_cron call (DESIGN.md "Invariants"; plpgsql/80_admin.sql).
+-- What DBAs and pg_cron call (admin.check_invariants and the rest of plpgsql/80_admin.sql).
 BEGIN;
 SELECT plan(58);
 \ir fixtures.psql

@@ -1,4 +1,4 @@
--- Operations endpoints and the concert list (API.md "Operations", GET /api/concerts).
+-- Operations endpoints and the concert list (docs/api.md: GET /api/health, /api/metrics, /api/concerts).
 BEGIN;
 SELECT plan(22);
 \ir fixtures.psql

@@ -1,4 +1,4 @@
--- A hold is payable until it runs out (DESIGN.md "Holds", "Payment"): a hold taken
+-- A hold is payable until it runs out (plpgsql/50_reservation.sql, 60_payment.sql): a hold taken
 -- late in a queue turn stretches the turn to the hold's expiry, never shortens it.
 BEGIN;
 SELECT plan(4);

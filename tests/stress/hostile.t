@@ -2,7 +2,7 @@
 """Hostile input over HTTP (FastCGI), from the table tests/stress/hostile.tsv.
 
 Every row is sent as raw bytes on its own connection and must get its 4xx
-with the API.md error body ({"error": {"code", "message", "details",
+with the docs/api.md error body ({"error": {"code", "message", "details",
 "hint"}}, the code of the row, the field of the row in details), never a
 5xx (but for the two statuses lighttpd itself gives to what is not HTTP it
 speaks: 501 for an unknown method, 505 for an unknown HTTP version, each
@@ -167,7 +167,7 @@ def judge(row, r):
         j = r.json()
         err = j.get("error") if isinstance(j, dict) else None
         if not isinstance(err, dict) or set(j) != {"error"} or set(err) != ERROR_KEYS:
-            wrong.append("not the API.md error body: %r" % r.body[:200])
+            wrong.append("not the docs/api.md error body: %r" % r.body[:200])
         else:
             if err["code"] != row["code"]:
                 wrong.append("code %s, expected %s" % (err["code"], row["code"]))

@@ -88,7 +88,7 @@ for name in suites:
 # ------------------------------------------------------------------ 2. end to end
 vg = os.path.join(lib.VAR, "valgrind-e2e")
 shutil.rmtree(vg, ignore_errors=True)
-for d in ("bin", "build/cgi-bin", "htdocs", "logs"):
+for d in ("bin", "build/cgi-bin", "htdocs", "logs", "log", "run"):  # lighttpd.conf: log/ and run/ under TICKET_VAR
     os.makedirs(os.path.join(vg, d))
 for prog in programs:
     shutil.copy2(os.path.join(BUILD, "cgi-bin", prog), os.path.join(vg, "bin", prog))
