@@ -1,4 +1,4 @@
--- Refunds (DESIGN.md "Refund") and the waiting list (DESIGN.md "Queue"): money back
+-- Refunds (docs/api.md, the refund endpoint) and the waiting list (GET /api/queue, SOLD_OUT): money back
 -- before the deadline minus the fee, seats back on sale to the first on the list.
 BEGIN;
 SELECT plan(38);
