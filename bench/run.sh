@@ -9,7 +9,9 @@
 #               L = 1/(1/H + 1/P) is the most an HTTP call can do on these shared cores
 #   3. growth   poll and hold latency at a fixed rate with 1k/100k/1M waiting tokens
 #               and 10/10k dates, each after a second's warm-up
-#   4. surge    20,000 users join within seconds, poll at Retry-After, buy (bench/programs/surge)
+#   4. surge    20,000 users join within seconds, poll at Retry-After, buy (bench/programs/surge);
+#               after the sell-out 10 % of the buyers refund while the waiting list polls,
+#               and every refunded seat must go to the first on the waiting list
 #
 # Run by `make bench` with a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT,
 # TICKET_BUILD). Prints a table; $TICKET_VAR/bench/results.json has every figure.
@@ -22,6 +24,7 @@ HOLDERS=${BENCH_HOLDERS:-10000}  # admitted users of the hold concert
 WAITING=${BENCH_WAITING:-40000}  # users in line of the poll concert (also join and pay)
 SURGE_USERS=${BENCH_SURGE_USERS:-20000}
 SURGE_DATES=${BENCH_SURGE_DATES:-6}
+SURGE_REFUNDS=0.1                # share of the surge's buyers who refund after the sell-out
 PORT=${BENCH_PORT:-18200}
 out="$TICKET_VAR/bench"
 rm -rf "$out" && mkdir -p "$out"
@@ -190,28 +193,40 @@ for g in "waiting 1k" "waiting 100k" "waiting 1M" "dates 10k"; do
 done
 
 # ---------------------------------------------------------------- 4. surge
-progress "4/4 surge: $SURGE_USERS users join within 5 s for $((SURGE_DATES * 50)) seats"
+progress "4/4 surge: $SURGE_USERS users join within 5 s for $((SURGE_DATES * 50)) seats, then a refund wave"
 "${psql[@]}" -v dates="$SURGE_DATES" -f sql/surge.sql >/dev/null
 surge=$(sql "SELECT bench.concert_id('surge')")
 checkpoint
 sql "\\copy (SELECT key FROM bench.users WHERE n <= $SURGE_USERS ORDER BY n) TO '$out/surge-users.txt'"
 SERVE_ARGS='BENCH=1' ../tests/lib/service.sh start fastcgi "$PORT"
 "$TICKET_BUILD/bench/surge" --url "http://127.0.0.1:$PORT" --concert "$surge" --users "$out/surge-users.txt" \
-  --count "$SURGE_USERS" --arrive 5 --seats $((SURGE_DATES * 50)) >"$out/surge.json" 2> >(tee "$out/surge.log" >&2)
+  --count "$SURGE_USERS" --arrive 5 --seats $((SURGE_DATES * 50)) --refunds "$SURGE_REFUNDS" \
+  >"$out/surge.json" 2> >(tee "$out/surge.log" >&2)
 ../tests/lib/service.sh stop "$PORT"
-read -r sold paid < <(sql "SELECT (SELECT count(*) FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
-                                   WHERE d.concert_id = $surge AND s.sold),
-                                  (SELECT count(*) FROM ticket.payments p JOIN ticket.reservations r ON r.id = p.reservation_id
-                                   WHERE r.concert_id = $surge)" | tr '|' ' ')
-violations=$(sql "SELECT count(*) FROM admin.check_invariants()")
-[ "$violations" -eq 0 ] || { sql "SELECT * FROM admin.check_invariants() LIMIT 20" >&2; fail "$violations invariants broken after the bench"; }
+"${psql[@]}" -v surge="$surge" -f sql/surge_check.sql >"$out/surge-db.json"
+# The sale's rules, judged on what the driver saw and what the database holds.
+jq -e --slurpfile db "$out/surge-db.json" --argjson seats $((SURGE_DATES * 50)) '
+  $db[0] as $d | .refund_wave as $w |
+  [ (select(.unexpected_errors != 0) | "\(.unexpected_errors) unexpected errors (see surge.log)"),
+    (select(.stopped_by != "refunds_resold") | "the surge stopped by \(.stopped_by), not when the refunded seats were sold again"),
+    (select($d.seats_sold != $seats or $d.payments_kept != $seats)
+      | "\($d.seats_sold) seats sold and \($d.payments_kept) payments kept, not \($seats)"),
+    (select($w == null or $w.refunds == 0 or $d.refunds != $w.refunds or $w.refunded != $w.refunds)
+      | "refunds: \($w.refunds // 0) asked, \($w.refunded // 0) answered, \($d.refunds) in the database"),
+    (select($d.refunded_seats_not_sold_again != 0) | "\($d.refunded_seats_not_sold_again) refunded seats not sold again"),
+    (select($d.resales != $d.refunds or $d.resales_to_first_of_list != $d.refunds)
+      | "\($d.resales) seats sold after the first refund, \($d.resales_to_first_of_list) of them to the first \($d.refunds) on the waiting list"),
+    (select($d.books.difference != 0) | "admin.books() is \($d.books.difference) won off"),
+    (select($d.invariant_violations != 0) | "\($d.invariant_violations) invariants broken")
+  ] | if length == 0 then true else (map("bench: surge: " + .) | join("\n") + "\n" | halt_error(1)) end
+' "$out/surge.json" >/dev/null || { sql "SELECT * FROM admin.check_invariants() LIMIT 20" >&2; exit 1; }
 
 # ---------------------------------------------------------------- report
 elapsed=$(($(date +%s) - started))
 machine="$(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(sql 'SELECT version()' | cut -d, -f1)"
 jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
   --arg machine "$machine" --arg date "$(date -u +%FT%TZ)" --argjson clients "$CLIENTS" --argjson seconds "$T" \
-  --argjson elapsed "$elapsed" --argjson sold "$sold" --argjson paid "$paid" --argjson violations "$violations" '
+  --argjson elapsed "$elapsed" --slurpfile db "$out/surge-db.json" '
   def rows: $tsv | split("\n") | map(select(length > 0) | split("\t")
     | {section: .[0], name: .[1], path: .[2], calls_per_s: (.[3] | tonumber), p50_ms: (.[4] | tonumber), p99_ms: (.[5] | tonumber)});
   def rate($n; $p): (rows | map(select(.section != "growth" and .name == $n and .path == $p)) | first | .calls_per_s) // null;
@@ -229,7 +244,7 @@ jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
    growth: {runs: [rows[] | select(.section == "growth")],
             poll_p50_ratio: (growth("poll") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100),
             hold_p50_ratio: (growth("hold") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100)},
-   surge: ($surge[0] + {seats_sold_in_db: $sold, payments_in_db: $paid, invariant_violations: $violations})}' \
+   surge: ($surge[0] + {database: $db[0]})}' \
   >"$out/results.json"
 
 jq -r '
@@ -245,5 +260,7 @@ jq -r '
   "  largest/smallest p50: poll \(.growth.poll_p50_ratio), hold \(.growth.hold_p50_ratio)",
   "\nsurge: \(.surge.users) users, \(.surge.outcomes.bought) bought, sold out after \(.surge.sold_out_after_s) s, \(.surge.seats_per_second) seats/s, unexpected errors \(.surge.unexpected_errors)",
   "  p99 ms: " + ([.surge.calls | to_entries[] | "\(.key) \(.value.p99_ms)"] | join(", ")),
-  "  database: \(.surge.seats_sold_in_db) seats sold, \(.surge.payments_in_db) payments, \(.surge.invariant_violations) invariants broken",
+  (.surge.refund_wave | "  refund wave from \(.started_s) s: \(.refunded) of \(.refunds) buyers refunded, \(.resold) seats sold again to the waiting list (\(.waiting_list_at_start) long) by \(.last_resale_s) s",
+    "    refund to resale p50 \(.resale_p50_s) s, p99 \(.resale_p99_s) s; \(.polls) polls meanwhile, p50 \(.poll_p50_ms) ms, p99 \(.poll_p99_ms) ms"),
+  (.surge.database | "  database: \(.seats_sold) seats sold = \(.payments_kept) payments not refunded, \(.refunds) refunds (fees \(.fees_won) won), resold to the first \(.resales_to_first_of_list) on the waiting list; books off by \(.books.difference) won, \(.invariant_violations) invariants broken"),
   "\nresults: '"$out"'/results.json"' "$out/results.json"

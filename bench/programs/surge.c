@@ -4,7 +4,16 @@
  * N virtual users arrive within a few seconds at one concert's waiting
  * room, poll it at the pace the server asks (Retry-After), and once
  * admitted list the dates, look at a seat map, take --think seconds on
- * average (3) to choose, hold one seat and pay.
+ * average (3) to choose, hold one seat and pay.  After the sell-out the
+ * waiting room is a waiting list: users told SOLD_OUT keep polling.
+ *
+ * With --refunds F, the sale ends with a refund wave: once it is sold out
+ * and nobody is admitted any more, a share F of the buyers refund, at
+ * random moments over --refund-spread seconds (10), while the waiting
+ * list polls; the run ends when every refunded seat is sold again (to
+ * whoever the server admits: the waiting list, in order, is the server's
+ * promise, checked in SQL afterwards).  Without it, the run ends at the
+ * sell-out, once nobody is admitted.
  * It measures what those users see: a latency counts from the moment
  * the request was due, so time spent waiting for a free connection in
  * the driver is part of it (no coordinated omission), and the driver's
@@ -23,6 +32,7 @@
  *   surge --url http://127.0.0.1:8080 --concert 1 --users keys.txt \
  *       [--count N] [--arrive S] [--connections N] [--join-connections N]
  *       [--seats N] [--max-seconds S] [--think S]
+ *       [--refunds F] [--refund-spread S]
  */
 #include <signal.h>
 #include <stdint.h>
@@ -53,6 +63,7 @@ enum call {
 	CALL_HOLD,	/* POST /api/reservations */
 	CALL_PAY,	/* POST /api/reservations/{id}/payment */
 	CALL_LEAVE,	/* DELETE /api/queue */
+	CALL_REFUND,	/* POST /api/reservations/{id}/refund */
 	CALL__MAX
 };
 
@@ -71,26 +82,30 @@ static const struct calldef calls[CALL__MAX] = {
 	{ "hold",  "POST",   1, 1 },	/* CALL_HOLD */
 	{ "pay",   "POST",   1, 1 },	/* CALL_PAY */
 	{ "leave", "DELETE", 0, 1 },	/* CALL_LEAVE */
+	{ "refund", "POST",  1, 0 },	/* CALL_REFUND */
 };
 
 /* How a user's visit ended; OUT_NONE at the end is "unfinished". */
 enum outcome {
 	OUT_NONE,
-	OUT_BOUGHT,
-	OUT_SOLD_OUT,
+	OUT_BOUGHT,		/* holds a seat at the end */
+	OUT_REFUNDED,		/* bought, then refunded in the wave */
+	OUT_WAITING_LIST,	/* still on the waiting list at the end */
+	OUT_SOLD_OUT,		/* admitted, found no seat left, left */
 	OUT_LOST_TURN,
 	OUT_ERROR,
 	OUT__MAX
 };
 
 static const char *const outcomes[OUT__MAX] = {
-	"unfinished", "bought", "sold_out", "lost_turn", "error",
+	"unfinished", "bought", "refunded", "waiting_list", "sold_out",
+	"lost_turn", "error",
 };
 
 /* Where a user is, for the progress line. */
 enum phase {
 	PHASE_ARRIVING,		/* join not answered yet */
-	PHASE_WAITING,
+	PHASE_WAITING,		/* in line or on the waiting list */
 	PHASE_ADMITTED,
 	PHASE_DONE,
 	PHASE__MAX
@@ -108,12 +123,15 @@ enum opt {
 	OPT_SEATS,
 	OPT_MAX_SECONDS,
 	OPT_THINK,
+	OPT_REFUNDS,
+	OPT_REFUND_SPREAD,
 	OPT__MAX
 };
 
 static const char *const opts[OPT__MAX] = {
 	"url", "concert", "users", "count", "arrive", "connections",
-	"join-connections", "seats", "max-seconds", "think",
+	"join-connections", "seats", "max-seconds", "think", "refunds",
+	"refund-spread",
 };
 
 struct user {
@@ -127,6 +145,23 @@ struct user {
 	enum phase	 phase;
 	enum outcome	 outcome;
 	int		 conflicts;	/* 409s in a row on hold */
+	int		 listed;	/* its last answer was SOLD_OUT */
+	int		 was_listed;	/* was ever told SOLD_OUT */
+};
+
+/* A seat refunded in the wave, until it is sold again. */
+enum refund_state {
+	REFUND_ASKED,		/* the refund is due or in flight */
+	REFUND_DONE,		/* the seat is back on sale */
+	REFUND_FAILED,		/* an unexpected answer: no seat came back */
+	REFUND_RESOLD
+};
+
+struct refund {
+	char		 date[16];
+	json_int_t	 seat;
+	double		 due;		/* when the user asked */
+	enum refund_state state;
 };
 
 /* A growable array of samples in milliseconds, sorted for the report. */
@@ -186,6 +221,8 @@ struct surge {
 	long		 seats;		/* 0: not given */
 	double		 max_s;
 	double		 think;		/* mean seconds from seat map to hold */
+	double		 refund_share;	/* of the buyers, 0: no wave */
+	double		 refund_spread;	/* seconds the refunds are spread over */
 	/* state */
 	struct user	*users;
 	size_t		 nusers;
@@ -206,7 +243,22 @@ struct surge {
 	size_t		 joined;	/* joins answered with a token */
 	unsigned long	 requests;
 	unsigned long	 unexpected;
-	double		 first_pay, last_pay;	/* -1 before any */
+	size_t		 sale_paid;	/* payments before the wave */
+	double		 first_pay, last_pay;	/* -1 before any, before the wave */
+	double		 sold_out_seen;	/* first SOLD_OUT answer, -1 before */
+	size_t		 listed;	/* users whose last answer was SOLD_OUT */
+	/* the refund wave */
+	double		 wave_at;	/* -1 before it starts */
+	size_t		 wave_list;	/* users waiting when it started */
+	struct refund	*refunds;
+	size_t		 nrefunds;
+	size_t		 refunded;	/* refunds answered 200 */
+	size_t		 resold;	/* refunded seats sold again */
+	size_t		 resold_by_list;	/* ... to users told SOLD_OUT before */
+	size_t		 other_sales;	/* wave sales of seats nobody refunded */
+	double		 last_resale;
+	struct samples	 resale;	/* refund asked -> seat paid again, s */
+	struct samples	 wave_polls;	/* latency of polls due in the wave */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -398,14 +450,25 @@ schedule(struct surge *s, size_t ui, enum call c, double at)
 	heap_push(c == CALL_JOIN ? &s->arrivals : &s->heap, d);
 }
 
+/* A refund changes the outcome of a user who had finished. */
 static void
 finish(struct surge *s, size_t ui, enum outcome o)
 {
 	struct user	*u = &s->users[ui];
 
+	if (u->phase == PHASE_DONE)
+		s->outcomes[u->outcome]--;
 	set_phase(s, u, PHASE_DONE);
 	u->outcome = o;
 	s->outcomes[o]++;
+}
+
+static void
+set_listed(struct surge *s, struct user *u, int listed)
+{
+	s->listed += (size_t)listed - (size_t)u->listed;
+	u->listed = listed;
+	u->was_listed |= listed;
 }
 
 /*
@@ -453,16 +516,18 @@ on_queue(struct surge *s, struct xfer *x, json_t *body, double now)
 		u->token = xstrdup(token);
 		s->joined++;
 	}
-	if (strcmp(st, "WAITING") == 0) {
+	set_listed(s, u, strcmp(st, "SOLD_OUT") == 0);
+	/* On the waiting list the token is live: it polls on, slowly. */
+	if (strcmp(st, "WAITING") == 0 || strcmp(st, "SOLD_OUT") == 0) {
+		if (u->listed && s->sold_out_seen < 0)
+			s->sold_out_seen = now;
 		set_phase(s, u, PHASE_WAITING);
 		schedule(s, x->user, CALL_POLL,
 		    now + retry_after(x->easy, body));
 	} else if (strcmp(st, "ACTIVE") == 0) {
 		set_phase(s, u, PHASE_ADMITTED);
 		schedule(s, x->user, CALL_DATES, now);
-	} else if (strcmp(st, "SOLD_OUT") == 0)
-		finish(s, x->user, OUT_SOLD_OUT);
-	else if (strcmp(st, "EXPIRED") == 0 || strcmp(st, "LEFT") == 0 ||
+	} else if (strcmp(st, "EXPIRED") == 0 || strcmp(st, "LEFT") == 0 ||
 	    strcmp(st, "DONE") == 0)
 		finish(s, x->user, OUT_LOST_TURN);
 	else
@@ -564,14 +629,60 @@ on_conflict(struct surge *s, struct xfer *x, double now)
 		schedule(s, x->user, CALL_SEATS, now);
 }
 
+/* The wave's refund of this seat, if it was refunded and not sold again. */
+static struct refund *
+refunded_seat(struct surge *s, const struct user *u)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nrefunds; i++)
+		if ((s->refunds[i].state == REFUND_ASKED ||
+		    s->refunds[i].state == REFUND_DONE) &&
+		    s->refunds[i].seat == u->seat &&
+		    strcmp(s->refunds[i].date, u->date) == 0)
+			return &s->refunds[i];
+	return NULL;
+}
+
+/* In the wave, a sale is a refunded seat sold again. */
 static int
 on_pay(struct surge *s, struct xfer *x, json_t *body, double now)
 {
+	struct user	*u = &s->users[x->user];
+	struct refund	*r;
+
 	(void)body;
-	if (s->first_pay < 0)
-		s->first_pay = now;
-	s->last_pay = now;
+	if (s->wave_at < 0) {
+		if (s->first_pay < 0)
+			s->first_pay = now;
+		s->last_pay = now;
+		s->sale_paid++;
+	} else if ((r = refunded_seat(s, u)) != NULL) {
+		r->state = REFUND_RESOLD;
+		samples_add(&s->resale, now - r->due);
+		s->resold++;
+		s->resold_by_list += u->was_listed;
+		s->last_resale = now;
+	} else
+		s->other_sales++;
 	finish(s, x->user, OUT_BOUGHT);
+	return 0;
+}
+
+static int
+on_refund(struct surge *s, struct xfer *x, json_t *body, double now)
+{
+	struct user	*u = &s->users[x->user];
+	struct refund	*r = refunded_seat(s, u);
+	const char	*st = json_string_value(json_object_get(body, "status"));
+
+	(void)now;
+	if (r == NULL || r->state != REFUND_ASKED || st == NULL ||
+	    strcmp(st, "REFUNDED") != 0)
+		return -1;
+	r->state = REFUND_DONE;
+	s->refunded++;
+	finish(s, x->user, OUT_REFUNDED);
 	return 0;
 }
 
@@ -595,13 +706,19 @@ static const on_answer handlers[CALL__MAX] = {
 	[CALL_HOLD] = on_hold,
 	[CALL_PAY] = on_pay,
 	[CALL_LEAVE] = on_leave,
+	[CALL_REFUND] = on_refund,
 };
 
 /* Counted and shown, and the user stops: retrying forever hides a bug. */
 static void
 unexpected(struct surge *s, struct xfer *x, const char *what)
 {
+	struct refund	*r;
+
 	s->stats[x->call].unexpected++;
+	if (x->call == CALL_REFUND &&
+	    (r = refunded_seat(s, &s->users[x->user])) != NULL)
+		r->state = REFUND_FAILED;
 	if (s->unexpected++ < SURGE_SHOW_MAX)
 		fprintf(stderr, "surge: unexpected answer to %s of user %zu: "
 		    "%s%s%.*s\n", calls[x->call].name, x->user, what,
@@ -718,6 +835,12 @@ build(struct surge *s, struct xfer *x, char *url, size_t size)
 		snprintf(url, size, "%s/api/reservations/%s/payment", s->url,
 		    u->resid);
 		snprintf(idem, sizeof(idem), "surge-%zu", x->user);
+		add_header(x, "Idempotency-Key: %s", idem);
+		break;
+	case CALL_REFUND:
+		snprintf(url, size, "%s/api/reservations/%s/refund", s->url,
+		    u->resid);
+		snprintf(idem, sizeof(idem), "surge-refund-%zu", x->user);
 		add_header(x, "Idempotency-Key: %s", idem);
 		break;
 	case CALL__MAX:
@@ -855,6 +978,8 @@ complete(struct surge *s, CURL *easy, CURLcode rc)
 	s->stats[x->call].status[slot]++;
 	samples_add(&s->stats[x->call].latency, (now - x->due) * 1000.0);
 	samples_add(&s->stats[x->call].flight, (now - x->handed) * 1000.0);
+	if (x->call == CALL_POLL && s->wave_at >= 0 && x->due >= s->wave_at)
+		samples_add(&s->wave_polls, (now - x->due) * 1000.0);
 	if (slot >= SURGE_STATUS_MAX)
 		unexpected(s, x, x->err[0] != '\0' ? x->err :
 		    curl_easy_strerror(rc));
@@ -890,11 +1015,13 @@ progress(struct surge *s, struct ticker *t, double now)
 {
 	double	 dt = now - t->last;
 
-	fprintf(stderr, "[surge %.1fs] joined %zu/%zu waiting %zu admitted %zu "
-	    "bought %zu done %zu req/s %.0f unexpected %lu\n", now,
+	fprintf(stderr, "[surge %.1fs] joined %zu/%zu waiting %zu (listed %zu) "
+	    "admitted %zu bought %zu refunded %zu resold %zu done %zu "
+	    "req/s %.0f unexpected %lu\n", now,
 	    s->joined, s->nusers,
-	    s->phases[PHASE_WAITING], s->phases[PHASE_ADMITTED],
-	    s->outcomes[OUT_BOUGHT], s->phases[PHASE_DONE],
+	    s->phases[PHASE_WAITING], s->listed, s->phases[PHASE_ADMITTED],
+	    s->outcomes[OUT_BOUGHT], s->refunded, s->resold,
+	    s->phases[PHASE_DONE],
 	    dt > 0 ? (double)(s->requests - t->requests) / dt : 0.0,
 	    s->unexpected);
 	t->last = now;
@@ -920,6 +1047,70 @@ sleep_ms(const struct surge *s, const struct ticker *t, double now)
 	return (int)ms + 1;	/* round up: waking early would spin */
 }
 
+/*
+ * The wave: a share of the buyers, drawn at random, each refunds at a
+ * random moment of the spread.
+ */
+static void
+start_wave(struct surge *s, double now)
+{
+	size_t	*buyers, nbuyers = 0, want, i, j, t;
+
+	buyers = xrealloc(NULL, s->nusers, sizeof(*buyers));
+	for (i = 0; i < s->nusers; i++)
+		if (s->users[i].outcome == OUT_BOUGHT)
+			buyers[nbuyers++] = i;
+	want = (size_t)(s->refund_share * (double)nbuyers + 0.5);
+	s->refunds = xrealloc(NULL, want > 0 ? want : 1, sizeof(*s->refunds));
+	s->wave_at = now;
+	s->wave_list = s->phases[PHASE_WAITING];
+	for (i = 0; i < want; i++) {
+		j = i + rng_below(&s->rng, nbuyers - i);
+		t = buyers[i], buyers[i] = buyers[j], buyers[j] = t;
+		memcpy(s->refunds[i].date, s->users[t].date,
+		    sizeof(s->refunds[i].date));
+		s->refunds[i].seat = s->users[t].seat;
+		s->refunds[i].state = REFUND_ASKED;
+		s->refunds[i].due = now + s->refund_spread *
+		    rng_unit(&s->rng);
+		schedule(s, t, CALL_REFUND, s->refunds[i].due);
+	}
+	s->nrefunds = want;
+	free(buyers);
+}
+
+/* Every refund answered, and every seat that came back sold again. */
+static int
+wave_over(const struct surge *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->nrefunds; i++)
+		if (s->refunds[i].state == REFUND_ASKED ||
+		    s->refunds[i].state == REFUND_DONE)
+			return 0;
+	return 1;
+}
+
+/*
+ * The sale is over when the server said SOLD_OUT, every join was
+ * answered and nobody is admitted any more: every seat is paid for.
+ * Then the wave starts, or (without one) the run ends.
+ */
+static const char *
+sale_state(struct surge *s, double now)
+{
+	if (s->wave_at >= 0)
+		return wave_over(s) ? "refunds_resold" : NULL;
+	if (s->sold_out_seen < 0 || s->phases[PHASE_ARRIVING] > 0 ||
+	    s->phases[PHASE_ADMITTED] > 0)
+		return s->phases[PHASE_DONE] == s->nusers ? "done" : NULL;
+	if (s->refund_share <= 0)
+		return "sold_out";
+	start_wave(s, now);
+	return NULL;
+}
+
 /* The event loop; returns why it ended. */
 static const char *
 run(struct surge *s)
@@ -927,6 +1118,7 @@ run(struct surge *s)
 	struct ticker	 t = { 1.0, 0.0, 0 };
 	int		 running;
 	double		 now;
+	const char	*over;
 
 	for (;;) {
 		dispatch(s);
@@ -934,8 +1126,8 @@ run(struct surge *s)
 			die("curl_multi_perform failed");
 		reap(s);
 		now = elapsed(s);
-		if (s->phases[PHASE_DONE] == s->nusers)
-			return "done";
+		if ((over = sale_state(s, now)) != NULL)
+			return over;
 		if (now >= s->max_s)
 			return "max_seconds";
 		if (stop_signal)
@@ -1004,17 +1196,49 @@ call_report(struct callstat *c)
 	return o;
 }
 
-/* Sales rate between the first and the last payment that went through. */
+/* Sales rate between the first and the last payment of the sale. */
 static json_t *
 sales(const struct surge *s, json_t **sold_out_after)
 {
-	size_t	 bought = s->outcomes[OUT_BOUGHT];
+	size_t	 bought = s->sale_paid;
 
 	*sold_out_after = s->seats > 0 && bought == (size_t)s->seats ?
 	    num3(s->last_pay) : json_null();
 	if (bought < 2 || s->last_pay <= s->first_pay)
 		return json_null();
 	return num3((double)bought / (s->last_pay - s->first_pay));
+}
+
+/* The refund wave: null when there was none. */
+static json_t *
+wave_report(struct surge *s)
+{
+	json_t	*o;
+
+	if (s->wave_at < 0)
+		return json_null();
+	samples_sort(&s->resale);
+	samples_sort(&s->wave_polls);
+	o = json_pack("{s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o,"
+	    " s:I, s:o, s:o}",
+	    "refund_share", num3(s->refund_share),
+	    "started_s", num3(s->wave_at),
+	    "waiting_list_at_start", (json_int_t)s->wave_list,
+	    "refunds", (json_int_t)s->nrefunds,
+	    "refunded", (json_int_t)s->refunded,
+	    "resold", (json_int_t)s->resold,
+	    "resold_to_waiting_list", (json_int_t)s->resold_by_list,
+	    "other_sales", (json_int_t)s->other_sales,
+	    "last_resale_s", s->resold > 0 ? num3(s->last_resale) :
+	    json_null(),
+	    "resale_p50_s", pct(&s->resale, 0.50),
+	    "resale_p99_s", pct(&s->resale, 0.99),
+	    "polls", (json_int_t)s->wave_polls.n,
+	    "poll_p50_ms", pct(&s->wave_polls, 0.50),
+	    "poll_p99_ms", pct(&s->wave_polls, 0.99));
+	if (o == NULL)
+		die("out of memory");
+	return o;
 }
 
 static json_t *
@@ -1035,7 +1259,7 @@ report(struct surge *s, double end, const char *why)
 		    call_report(&s->stats[i]));
 	rate = sales(s, &sold_out_after);
 	o = json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:o, s:I, s:o,"
-	    " s:o, s:o, s:o, s:I, s:o}",
+	    " s:o, s:o, s:o, s:I, s:o, s:o}",
 	    "users", (json_int_t)s->nusers,
 	    "joined", (json_int_t)s->joined,
 	    "arrive_s", num3(s->arrive),
@@ -1054,7 +1278,8 @@ report(struct surge *s, double end, const char *why)
 	    "last_payment_s", s->first_pay >= 0 ?
 	    num3(s->last_pay) : json_null(),
 	    "requests", (json_int_t)s->requests,
-	    "calls", cs);
+	    "calls", cs,
+	    "refund_wave", wave_report(s));
 	if (o == NULL)
 		die("out of memory");
 	return o;
@@ -1069,7 +1294,8 @@ usage(FILE *f)
 	    " [--count N]\n"
 	    "             [--arrive SECONDS] [--connections N]"
 	    " [--join-connections N]\n"
-	    "             [--seats N] [--max-seconds S] [--think S]\n");
+	    "             [--seats N] [--max-seconds S] [--think S]\n"
+	    "             [--refunds FRACTION] [--refund-spread S]\n");
 }
 
 static _Noreturn void
@@ -1189,6 +1415,8 @@ settings(struct surge *s, const char *vals[OPT__MAX])
 	s->seats = int_arg(vals, OPT_SEATS, 0, 1, 100000000);
 	s->max_s = num_arg(vals, OPT_MAX_SECONDS, 180.0, 0.001, 86400.0);
 	s->think = num_arg(vals, OPT_THINK, 3.0, 0.0, 60.0);
+	s->refund_share = num_arg(vals, OPT_REFUNDS, 0.0, 0.0, 1.0);
+	s->refund_spread = num_arg(vals, OPT_REFUND_SPREAD, 10.0, 0.0, 3600.0);
 }
 
 /* Strips the line ending and blanks around the key; 0 if none is left. */
@@ -1309,11 +1537,27 @@ free_all(struct surge *s)
 	free(s->users);
 	free(s->heap.v);
 	free(s->arrivals.v);
+	free(s->refunds);
+	free(s->resale.v);
+	free(s->wave_polls.v);
 	for (i = 0; i < CALL__MAX; i++) {
 		free(s->stats[i].latency.v);
 		free(s->stats[i].wait.v);
 		free(s->stats[i].flight.v);
 	}
+}
+
+/* After the sale, whoever is still in line is on the waiting list. */
+static void
+waiting_list(struct surge *s, const char *why)
+{
+	size_t	 i;
+
+	if (strcmp(why, "sold_out") != 0 && strcmp(why, "refunds_resold") != 0)
+		return;
+	for (i = 0; i < s->nusers; i++)
+		if (s->users[i].phase == PHASE_WAITING)
+			finish(s, i, OUT_WAITING_LIST);
 }
 
 static void
@@ -1356,15 +1600,17 @@ main(int argc, char **argv)
 		die("curl_global_init failed");
 	catch_signals();
 	open_slots(&s);
-	s.first_pay = s.last_pay = -1;
+	s.first_pay = s.last_pay = s.sold_out_seen = s.wave_at = -1;
 	arrivals(&s);
 	s.t0 = monotonic();
 	why = run(&s);
 	end = elapsed(&s);
+	waiting_list(&s, why);
 	fprintf(stderr, "[surge %.1fs] stopped: %s; joined %zu/%zu bought %zu"
-	    " done %zu unexpected %lu\n", end, why,
-	    s.joined, s.nusers,
-	    s.outcomes[OUT_BOUGHT], s.phases[PHASE_DONE], s.unexpected);
+	    " refunded %zu resold %zu waiting list %zu done %zu"
+	    " unexpected %lu\n", end, why,
+	    s.joined, s.nusers, s.outcomes[OUT_BOUGHT], s.refunded, s.resold,
+	    s.outcomes[OUT_WAITING_LIST], s.phases[PHASE_DONE], s.unexpected);
 	close_slots(&s);
 	rep = report(&s, end, why);
 	if (json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(12))
