@@ -109,6 +109,7 @@ DECLARE
   v_r       bigint;
   v_seqs    bigint[];
   v_sold_out boolean;
+  v_was_sold_out boolean;
 BEGIN
   holds_expired := 0; waiting_dropped := 0; sold_out := 0; admitted := 0; skipped := false;
   SELECT * INTO v_concert FROM ticket.concerts WHERE id = p_concert_id;
@@ -136,7 +137,9 @@ BEGIN
   END IF;
   -- Waiters who stopped polling are dropped; on the waiting list (sold out) they poll
   -- slowly, so their silence may last longer.
+  SELECT q.sold_out INTO v_was_sold_out FROM ticket.queues q WHERE q.concert_id = p_concert_id;
   v_sold_out := ticket.check_sold_out(p_concert_id);
+  sold_out := (v_sold_out AND NOT v_was_sold_out)::int;
   WITH ended AS (
     UPDATE ticket.queue_tokens SET status = 'EXPIRED', ended_at = now()
     WHERE concert_id = p_concert_id AND status = 'WAITING'
@@ -149,13 +152,10 @@ BEGIN
     PERFORM ticket.queue_drop(p_concert_id, v_seqs);
   END IF;
   admitted := ticket.admit(p_concert_id);
-  IF v_sold_out THEN
-    sold_out := ticket.queue_waiting(p_concert_id);
-  END IF;
 END
 $$;
 COMMENT ON FUNCTION admin.tick_concert(bigint) IS
-  'One concert''s share of the tick: expire holds, drop unpolled waiters, admit; sold_out is the waiting list''s length when sold out; skipped when its queue is locked.';
+  'One concert''s share of the tick: expire holds, find it sold out (sold_out 1 when this tick found it so first), drop unpolled waiters, admit; skipped when its queue is locked.';
 
 CREATE OR REPLACE FUNCTION admin.housekeeping(OUT keys_purged int, OUT errors_folded int)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
@@ -204,7 +204,7 @@ BEGIN
   END LOOP;
   v_h := admin.housekeeping();
   COMMIT;
-  RAISE NOTICE 'tick: % holds expired, % waiters dropped, % on waiting lists, % admitted, % keys purged; skipped concerts: %',
+  RAISE NOTICE 'tick: % holds expired, % waiters dropped, % concerts found sold out, % admitted, % keys purged; skipped concerts: %',
     v_sum[1], v_sum[2], v_sum[3], v_sum[4], v_h.keys_purged,
     CASE WHEN cardinality(v_skipped) = 0 THEN 'none' ELSE array_to_string(v_skipped, ', ') END;
 END

@@ -41,9 +41,10 @@ SELECT is(
   (SELECT array_agg(DISTINCT m ORDER BY m) FROM regexp_split_to_table((api.metrics()).body #>> '{}', E'\n') l,
         substring(l FROM '^# TYPE ([a-z_]+)') m
    WHERE l LIKE '# TYPE %'),
-  ARRAY['ticket_holds_expired_total', 'ticket_payments_total', 'ticket_payments_won_total', 'ticket_queue_active',
+  ARRAY['ticket_holds_expired_total', 'ticket_invariant_violations_total', 'ticket_payments_total',
+        'ticket_payments_won_total', 'ticket_queue_active', 'ticket_queue_admitted_total',
         'ticket_queue_waiting', 'ticket_request_errors_total', 'ticket_seats'],
-  'metrics: queue waiting/active, seats by status, holds expired, payments, request errors');
+  'metrics: queue waiting/active/admitted, seats by status, holds expired, payments, invariant violations, request errors');
 SELECT is(pg_temp.metric(format('ticket_queue_waiting{concert_id="%s"}', :c)), 1::bigint, 'metrics: waiting tokens per concert');
 SELECT is(pg_temp.metric(format('ticket_queue_active{concert_id="%s"}', :c)), 1::bigint, 'metrics: active tokens per concert');
 SELECT is(pg_temp.metric(format('ticket_seats{concert_id="%s",status="AVAILABLE"}', :c)), 5::bigint, 'metrics: seats by status per concert');
