@@ -83,7 +83,8 @@ const STRINGS = {
     'booking.asOf': '좌석 현황 {time} 기준 · 자동 새로고침',
     'booking.taken': '{seats}번 좌석을 방금 다른 사람이 가져갔습니다. 다른 좌석을 골라 주세요.',
     'booking.giveUp': '예매 그만두기',
-    'seat.label': '{n}번 좌석, {price}, {status}',
+    // The number stands alone so the name contains the visible "7" (WCAG 2.5.3, axe-core).
+    'seat.label': '좌석 {n}, {price}, {status}',
     'seat.AVAILABLE': '선택 가능',
     'seat.HELD': '다른 사람이 선점 중',
     'seat.SOLD': '판매 완료',

@@ -145,8 +145,26 @@ async function a11y(page, where) {
   for (const p of problems) a11yProblems.push(`${where}: ${p}`);
 }
 
+// axe-core (tests/browser/package-lock.json) on every screen that gets a screenshot:
+// any serious or critical violation fails the run; the rest is printed.
+const axeFindings = [];
+async function axe(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.addScriptTag({ path: path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js') });
+  }
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}${n.any[0] ? `: ${n.any[0].message}` : ''}`),
+    }));
+  });
+  for (const v of violations) axeFindings.push({ where, ...v });
+}
+
 async function capture(page, name, where) {
   await a11y(page, where);
+  await axe(page, where);
   await shot(page, name);
 }
 
@@ -179,9 +197,9 @@ step('chromium is installed at /usr/bin/chromium', () => {
   assert(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (the Makefile's deps)`);
 });
 
-step('playwright-core is installed from package-lock.json', () => {
+step('playwright-core and axe-core are installed from package-lock.json', () => {
   const mod = path.join(HERE, 'node_modules', 'playwright-core');
-  if (!fs.existsSync(mod)) {
+  if (!fs.existsSync(mod) || !fs.existsSync(path.join(HERE, 'node_modules', 'axe-core'))) {
     const r = spawnSync('npm', ['ci', '--prefix', HERE, '--no-audit', '--no-fund', '--loglevel=error'],
       { encoding: 'utf8', timeout: 120000 });
     if (r.status !== 0) throw new Error(`npm ci --prefix ${HERE} failed:\n${r.stdout}${r.stderr}${r.error || ''}`);
@@ -302,7 +320,7 @@ step('A picks a date and holds seat 1 with the keyboard only (Tab, Space, arrows
   await seat1.waitFor();
   assert(await a.locator('#seat-map button.seat').count() === 50, 'the map does not have 50 seat buttons');
   const label = await seat1.getAttribute('aria-label');
-  assert(label === '1번 좌석, 150,000원, 선택 가능', `seat 1 aria-label is "${label}"`);
+  assert(label === '좌석 1, 150,000원, 선택 가능', `seat 1 aria-label is "${label}"`);
   // From the date picker, Tab reaches the first seat.
   await a.locator('#date-select').focus();
   await a.keyboard.press('Tab');
@@ -364,7 +382,7 @@ step("B picks the same date and sees A's seat 1 SOLD", async () => {
   await b.selectOption('#date-select', firstDate);
   const seat1 = b.locator('#seat-1');
   await seat1.waitFor();
-  assert(await seat1.getAttribute('aria-label') === '1번 좌석, 150,000원, 판매 완료', `seat 1 reads "${await seat1.getAttribute('aria-label')}"`);
+  assert(await seat1.getAttribute('aria-label') === '좌석 1, 150,000원, 판매 완료', `seat 1 reads "${await seat1.getAttribute('aria-label')}"`);
   assert(await seat1.getAttribute('aria-disabled') === 'true', 'a sold seat is not aria-disabled');
   await seat1.click({ force: true });
   assert(await seat1.getAttribute('aria-pressed') === 'false', 'a sold seat could be chosen');
@@ -559,6 +577,15 @@ step('the books still balance: admin.check_invariants() finds nothing', () => {
 step('accessibility basics: <html lang>, a name on every input/select/button, alt on every img', () => {
   assert(shots.length >= 10, `only ${shots.length} screens were checked`);
   assert(a11yProblems.length === 0, a11yProblems.join('\n'));
+}, { always: true });
+
+step('axe-core finds no serious or critical violation on any screen', () => {
+  for (const f of axeFindings) {
+    diag(`axe ${f.impact} ${f.id} on ${f.where}: ${f.help}; ${f.nodes.length} element(s): ${f.nodes.slice(0, 3).join(' | ')}`);
+  }
+  assert(shots.length >= 10, `only ${shots.length} screens were checked`);
+  const bad = axeFindings.filter((f) => f.impact === 'serious' || f.impact === 'critical');
+  assert(bad.length === 0, `${bad.length} serious or critical violation(s), on: ${[...new Set(bad.map((f) => f.where))].join(', ')}`);
 }, { always: true });
 
 step('no JavaScript errors in the pages', () => {
