@@ -174,4 +174,5 @@ export const api = {
     request('DELETE', `/api/reservations/${encodeURIComponent(id)}`, { queueToken: token }),
   pay: (id, token, key) =>
     requestOnce('POST', `/api/reservations/${encodeURIComponent(id)}/payment`, { body: {}, queueToken: token }, key),
+  refund: (id, key) => requestOnce('POST', `/api/reservations/${encodeURIComponent(id)}/refund`, { body: {} }, key),
 };

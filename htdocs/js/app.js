@@ -121,6 +121,7 @@ function drawBanner() {
   }
   let text;
   if (s.status === 'WAITING') text = t('banner.waiting', { title: s.concert.title, n: s.position ?? '–' });
+  else if (s.waitlisted) text = t('banner.waitlist', { title: s.concert.title, n: s.position });
   else if (s.status === 'ACTIVE') text = t('banner.active', { title: s.concert.title });
   else if (s.status === 'JOINING') text = t('queue.joining');
   else text = endText(s);
@@ -195,7 +196,7 @@ let lastStatus = null;
 function onSessionChange(s) {
   if (s !== state.session) return;
   if (s.status !== lastStatus) {
-    const waited = lastStatus === 'WAITING';
+    const waited = lastStatus === 'WAITING' || lastStatus === 'SOLD_OUT';
     lastStatus = s.status;
     if (s.status === 'ACTIVE') {
       if (state.view === 'queue') {

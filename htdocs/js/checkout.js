@@ -1,10 +1,12 @@
 // A held reservation: the hold's countdown (server clock), the amount and the balance,
-// charging when short, paying with an Idempotency-Key per attempt, and the confirmation.
+// charging when short, paying with an Idempotency-Key per attempt, and the confirmation
+// (with the booking's refund).
 
 import { api, ApiError, msUntil, newIdempotencyKey } from './api.js';
 import { t, money, clock, day, errorText } from './i18n.js';
 import { h, setText, replace, notice } from './dom.js';
 import { chargeForm } from './wallet.js';
+import { refundPanel } from './refund.js';
 
 /**
  * Draw the checkout view for ctx.state.reservation; returns {destroy}.
@@ -201,6 +203,10 @@ export function mountDone(container, ctx) {
   let destroyed = false;
   const statusEl = h('dd', { id: 'done-status' }, t('status.CONFIRMED'));
   const title = h('h1', { id: 'view-title', tabindex: '-1' }, t('done.title'));
+  const refund = refundPanel(ctx, {
+    reservationId: reservation.reservation_id,
+    onRefunded: () => setText(statusEl, t('status.REFUNDED')),
+  });
 
   container.append(h('section', { class: 'panel done', 'aria-labelledby': 'view-title' },
     title,
@@ -215,6 +221,9 @@ export function mountDone(container, ctx) {
       payment.balance != null
         ? h('div', {}, h('dt', {}, t('done.balance')), h('dd', { id: 'done-balance' }, money(payment.balance))) : null,
       h('div', {}, h('dt', {}, t('done.status')), statusEl)),
+    h('section', { class: 'refund-section', 'aria-labelledby': 'done-refund-title' },
+      h('h2', { id: 'done-refund-title' }, t('refund.title')),
+      refund.el),
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'btn btn-primary', id: 'done-wallet', onclick: () => ctx.go('wallet') },
         t('done.toWallet')),
@@ -226,5 +235,10 @@ export function mountDone(container, ctx) {
     if (!destroyed && res.data.status) setText(statusEl, t(`status.${res.data.status}`));
   }).catch(() => {});
 
-  return { destroy() { destroyed = true; } };
+  return {
+    destroy() {
+      destroyed = true;
+      refund.destroy();
+    },
+  };
 }

@@ -1,5 +1,7 @@
 // The waiting room: one queue token per concert, polled no faster than the server's
-// Retry-After asks, left on "leave queue" and when the page goes away.
+// Retry-After asks, left on "leave queue" and when the page goes away. After the
+// sell-out the same token is a place on the waiting list (SOLD_OUT with a position),
+// polled the same way until a seat comes back and the turn begins (ACTIVE).
 
 import { api, ApiError, msUntil } from './api.js';
 import { t, duration, errorText } from './i18n.js';
@@ -10,8 +12,9 @@ const DEFAULT_RETRY = 5;   // seconds, when the server sent no Retry-After
 const MAX_BACKOFF = 60;    // seconds between polls after repeated network trouble
 
 /**
- * One visit to one concert's queue. status: JOINING, WAITING, ACTIVE, or the end
- * states EXPIRED, LEFT, DONE, SOLD_OUT, INVALID (token refused), FAILED (could not join).
+ * One visit to one concert's queue. status: JOINING, WAITING, ACTIVE, SOLD_OUT (on the
+ * waiting list while it has a token and a position), or the end states EXPIRED, LEFT,
+ * DONE, SOLD_OUT (without a place), INVALID (token refused), FAILED (could not join).
  */
 export class QueueSession {
   constructor(concert) {
@@ -36,7 +39,12 @@ export class QueueSession {
   }
 
   get live() {
-    return LIVE.has(this.status);
+    return LIVE.has(this.status) || this.waitlisted;
+  }
+
+  /** Sold out, but with a place on the waiting list that a returned seat may reach. */
+  get waitlisted() {
+    return this.status === 'SOLD_OUT' && Boolean(this.token) && this.position != null;
   }
 
   on(fn) {
@@ -77,6 +85,9 @@ export class QueueSession {
       if (this.position != null && (this.firstPosition == null || this.position > this.firstPosition)) {
         this.firstPosition = this.position;
       }
+      this.retryAfter = retryAfter ?? DEFAULT_RETRY;
+      this.schedule(this.retryAfter);
+    } else if (this.waitlisted) {
       this.retryAfter = retryAfter ?? DEFAULT_RETRY;
       this.schedule(this.retryAfter);
     } else if (this.status === 'ACTIVE') {
@@ -182,11 +193,16 @@ export class QueueSession {
 
 // ---- the waiting room view --------------------------------------------------------
 
-/** Text for an ended session, or null while it is live. */
+/** "Sold out; you are number n on the waiting list." */
+export function waitlistText(n) {
+  return t('queue.waitlist', { n });
+}
+
+/** Text for an ended session (or a place on the waiting list), or null while it is live. */
 export function endText(session) {
   switch (session.status) {
     case 'EXPIRED': return session.expiresAt ? t('queue.turnExpired') : t('queue.expired');
-    case 'SOLD_OUT': return t('queue.soldOut');
+    case 'SOLD_OUT': return session.waitlisted ? waitlistText(session.position) : t('queue.soldOut');
     case 'LEFT': return t('queue.left');
     case 'DONE': return t('queue.done');
     case 'INVALID': return t('queue.invalid');
@@ -235,6 +251,23 @@ export function mountWaitingRoom(container, ctx) {
           t('queue.leave'))));
   }
 
+  function drawWaitlist() {
+    const text = h('p', { class: 'notice-text', id: 'waitlist-text' });
+    const position = h('p', { class: 'stat-value', id: 'waitlist-position' });
+    const next = h('p', { class: 'muted', id: 'queue-next' });
+    refs = { text, position, next };
+    body.replaceChildren(
+      h('div', { class: 'notice notice-warn', id: 'waitlist' }, text),
+      h('div', { class: 'stats stats-one' },
+        h('div', { class: 'stat stat-main' }, h('p', { class: 'stat-label' }, t('queue.waitlistPosition')), position)),
+      h('p', { class: 'hint' }, t('queue.waitlistHint')),
+      next,
+      h('p', { class: 'hint' }, t('queue.keepOpen')),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'queue-leave', onclick: () => ctx.leave() },
+          t('queue.leaveWaitlist'))));
+  }
+
   function drawJoining() {
     refs = {};
     body.replaceChildren(h('p', { class: 'loading', role: 'status' }, t('queue.joining')));
@@ -251,7 +284,7 @@ export function mountWaitingRoom(container, ctx) {
     refs = {};
     const kind = session.status === 'LEFT' || session.status === 'DONE' ? 'info' : 'warn';
     const actions = [];
-    if (session.status !== 'SOLD_OUT' && session.status !== 'DONE') {
+    if (session.status !== 'DONE') {
       actions.push(h('button', {
         type: 'button', class: 'btn btn-primary', id: 'queue-rejoin', onclick: () => ctx.rejoin(session.concert),
       }, t('queue.joinAgain')));
@@ -266,18 +299,41 @@ export function mountWaitingRoom(container, ctx) {
   function update() {
     if (!session || destroyed) return;
     const next = session.status === 'WAITING' ? 'waiting'
-      : session.status === 'JOINING' ? 'joining'
-        : session.status === 'ACTIVE' ? 'active' : 'ended';
+      : session.waitlisted ? 'waitlist'
+        : session.status === 'JOINING' ? 'joining'
+          : session.status === 'ACTIVE' ? 'active' : 'ended';
     if (next !== phase) {
       const hadFocus = container.contains(document.activeElement) && document.activeElement !== title;
       phase = next;
-      ({ waiting: drawWaiting, joining: drawJoining, active: drawActive, ended: drawEnded })[next]();
-      if (hadFocus && next !== 'waiting') title.focus();
+      ({ waiting: drawWaiting, waitlist: drawWaitlist, joining: drawJoining, active: drawActive, ended: drawEnded })[next]();
+      if (hadFocus && next !== 'waiting' && next !== 'waitlist') title.focus();
     }
-    if (phase === 'waiting') tick();
+    tick();
+  }
+
+  function nextCheckText() {
+    if (session.polling) return t('queue.checking');
+    if (!session.nextPollAt) return '';
+    const s = Math.max(0, Math.ceil((session.nextPollAt - Date.now()) / 1000));
+    return session.error ? t('queue.retrying', { s }) : t('queue.nextCheck', { s });
+  }
+
+  function announce(say) {
+    if (say && say !== lastAnnounced) {
+      lastAnnounced = say;
+      setText(live, say);
+    }
   }
 
   function tick() {
+    if (phase === 'waitlist') {
+      const text = waitlistText(session.position);
+      setText(refs.text, text);
+      setText(refs.position, t('queue.positionValue', { n: session.position }));
+      setText(refs.next, nextCheckText());
+      announce(text);
+      return;
+    }
     if (phase !== 'waiting') return;
     const pos = session.position;
     setText(refs.position, pos != null ? t('queue.positionValue', { n: pos }) : '–');
@@ -287,18 +343,8 @@ export function mountWaitingRoom(container, ctx) {
     const pct = Math.round(session.updateProgress() * 100);
     refs.bar.style.width = `${pct}%`;
     refs.progress.setAttribute('aria-valuenow', String(pct));
-    let nextText;
-    if (session.polling) nextText = t('queue.checking');
-    else if (session.nextPollAt) {
-      const s = Math.max(0, Math.ceil((session.nextPollAt - Date.now()) / 1000));
-      nextText = session.error ? t('queue.retrying', { s }) : t('queue.nextCheck', { s });
-    } else nextText = '';
-    setText(refs.next, nextText);
-    const say = pos != null ? `${t('queue.position')}: ${t('queue.positionValue', { n: pos })}` : null;
-    if (say && say !== lastAnnounced) {
-      lastAnnounced = say;
-      setText(live, say);
-    }
+    setText(refs.next, nextCheckText());
+    announce(pos != null ? `${t('queue.position')}: ${t('queue.positionValue', { n: pos })}` : null);
   }
 
   const off = session ? session.on(update) : () => {};

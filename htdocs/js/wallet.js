@@ -1,9 +1,11 @@
-// The wallet: balance, charging (with an Idempotency-Key per attempt) and the history
-// of charges and payments.
+// The wallet: balance, charging (with an Idempotency-Key per attempt), the history of
+// charges, payments and refunds, and the bookings made in this browser (each refundable
+// while its terms allow).
 
 import { api, newIdempotencyKey } from './api.js';
 import { t, money, stamp, errorText, day } from './i18n.js';
 import { h, setText, replace, notice } from './dom.js';
+import { refundPanel } from './refund.js';
 
 export const MAX_CHARGE = 10_000_000;
 const PAGE = 20;
@@ -105,12 +107,18 @@ export function mountWallet(container, ctx) {
   const charge = chargeForm(ctx, { id: 'wallet-charge', onCharged: ({ balance: b }) => { setText(balance, money(b)); loadTx(false); } });
 
   const bookings = (ctx.bookings() || []).slice().reverse();
+  const refunds = bookings.map((b) => refundPanel(ctx, {
+    reservationId: b.reservation_id,
+    describedBy: `booking-${b.reservation_id}-title booking-${b.reservation_id}-details`,
+    onRefunded: () => { loadBalance(); loadTx(false); },
+  }));
   const bookingList = bookings.length
-    ? h('ul', { class: 'booking-list', id: 'booking-list' }, bookings.map((b) =>
-      h('li', { class: 'booking-item' },
-        h('p', { class: 'booking-title' }, b.title),
-        h('p', { class: 'muted' },
-          `${t('done.reservation')} ${b.reservation_id} · ${day(b.date)} · ${t('checkout.seats')} ${b.seat_nos.join(', ')} · ${money(b.amount)}`))))
+    ? h('ul', { class: 'booking-list', id: 'booking-list' }, bookings.map((b, i) =>
+      h('li', { class: 'booking-item', id: `booking-${b.reservation_id}` },
+        h('p', { class: 'booking-title', id: `booking-${b.reservation_id}-title` }, b.title),
+        h('p', { class: 'muted', id: `booking-${b.reservation_id}-details` },
+          `${t('done.reservation')} ${b.reservation_id} · ${day(b.date)} · ${t('checkout.seats')} ${b.seat_nos.join(', ')} · ${money(b.amount)}`),
+        refunds[i].el)))
     : h('p', { class: 'muted' }, t('wallet.noBookings'));
 
   container.append(
@@ -136,7 +144,7 @@ export function mountWallet(container, ctx) {
   }
 
   function txRow(tx) {
-    const sign = tx.type === 'PAYMENT' ? '−' : '+';
+    const sign = tx.type === 'PAYMENT' ? '−' : '+';   // CHARGE and REFUND come in
     return h('tr', { class: `tx tx-${tx.type.toLowerCase()}`, dataset: { type: tx.type } },
       h('td', { 'data-label': t('wallet.col.when') }, stamp(tx.created_at)),
       h('td', { 'data-label': t('wallet.col.type') }, t(`tx.${tx.type}`)),
@@ -165,5 +173,10 @@ export function mountWallet(container, ctx) {
 
   loadBalance();
   loadTx(false);
-  return { destroy() { destroyed = true; } };
+  return {
+    destroy() {
+      destroyed = true;
+      for (const r of refunds) r.destroy();
+    },
+  };
 }

@@ -6,20 +6,27 @@
 //   by polling, sees A's seat SOLD, switches to English, loses a seat taken a moment
 //   earlier (SEAT_UNAVAILABLE) and sees the map refresh by itself, holds another seat,
 //   watches the countdown, is refused for a short balance (402), charges, sees the hold
-//   run out (410) and holds again, pays, and reads the wallet history; then leaving the
-//   queue (button and pagehide) frees the place, signing out forgets the key, and
-//   admin.check_invariants() is clean. Accessibility basics are checked on every
-//   screen; a screenshot of each step goes to var/test-artifacts/ at the tree root.
+//   run out (410) and holds again, pays, and reads the wallet history; B refunds the
+//   booking (amount back and fee shown before confirming, then the result, the balance
+//   and a Refund row); A's refund is refused past the concert's deadline (409, said
+//   plainly, and no button after); on a sold-out concert B reads its place on the
+//   waiting list, moves up, and gets the seat map when another buyer's refund brings
+//   the seat back; then leaving the queue (button and pagehide) frees the place,
+//   signing out forgets the key, and admin.check_invariants() is clean. Accessibility
+//   basics and axe-core are run on every screen; a screenshot of each step goes to
+//   var/test-artifacts/ at the tree root.
 //
 // Fixtures set with psql (the test database's owner): the concert's average turn is
-// set to 1 s so Retry-After near the front is 1 s, and B's hold is aged to its end
-// (expiry, seat and claim all set to now) instead of waiting five minutes.
+// set to 1 s so Retry-After near the front is 1 s, B's hold is aged to its end
+// (expiry, seat and claim all set to now) instead of waiting five minutes, and the
+// refund deadline is moved to before now with admin.set_refunds instead of waiting
+// for it.
 //
 // Prints TAP. Needs /usr/bin/chromium (Debian's package), psql with PG* set to the
 // test database, and tests/lib/service.sh to start the service on JOURNEY_PORT
 // (default 18090). JOURNEY_BASE_URL=http://... uses a service that is already running
 // on the same database instead (then nothing is started or stopped).
-// playwright-core comes from tests/browser/package-lock.json (`npm ci` when missing).
+// playwright-core and axe-core come from tests/browser/package-lock.json (`npm ci` when missing).
 'use strict';
 
 const fs = require('fs');
@@ -145,8 +152,26 @@ async function a11y(page, where) {
   for (const p of problems) a11yProblems.push(`${where}: ${p}`);
 }
 
+// axe-core (tests/browser/package-lock.json) on every screen that gets a screenshot:
+// any serious or critical violation fails the run; the rest is printed.
+const axeFindings = [];
+async function axe(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.addScriptTag({ path: path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js') });
+  }
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(' ')}${n.any[0] ? `: ${n.any[0].message}` : ''}`),
+    }));
+  });
+  for (const v of violations) axeFindings.push({ where, ...v });
+}
+
 async function capture(page, name, where) {
   await a11y(page, where);
+  await axe(page, where);
   await shot(page, name);
 }
 
@@ -179,9 +204,9 @@ step('chromium is installed at /usr/bin/chromium', () => {
   assert(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (the Makefile's deps)`);
 });
 
-step('playwright-core is installed from package-lock.json', () => {
+step('playwright-core and axe-core are installed from package-lock.json', () => {
   const mod = path.join(HERE, 'node_modules', 'playwright-core');
-  if (!fs.existsSync(mod)) {
+  if (!fs.existsSync(mod) || !fs.existsSync(path.join(HERE, 'node_modules', 'axe-core'))) {
     const r = spawnSync('npm', ['ci', '--prefix', HERE, '--no-audit', '--no-fund', '--loglevel=error'],
       { encoding: 'utf8', timeout: 120000 });
     if (r.status !== 0) throw new Error(`npm ci --prefix ${HERE} failed:\n${r.stdout}${r.stderr}${r.error || ''}`);
@@ -304,7 +329,7 @@ step('A picks a date and holds seat 1 with the keyboard only (Tab, Space, arrows
   await seat1.waitFor();
   assert(await a.locator('#seat-map button.seat').count() === 50, 'the map does not have 50 seat buttons');
   const label = await seat1.getAttribute('aria-label');
-  assert(label === '1번 좌석, 150,000원, 선택 가능', `seat 1 aria-label is "${label}"`);
+  assert(label === '좌석 1, 150,000원, 선택 가능', `seat 1 aria-label is "${label}"`);
   // From the date picker, Tab reaches the first seat.
   await a.locator('#date-select').focus();
   await a.keyboard.press('Tab');
@@ -381,7 +406,7 @@ step("B picks the same date and sees A's seat 1 SOLD", async () => {
   await b.selectOption('#date-select', firstDate);
   const seat1 = b.locator('#seat-1');
   await seat1.waitFor();
-  assert(await seat1.getAttribute('aria-label') === '1번 좌석, 150,000원, 판매 완료', `seat 1 reads "${await seat1.getAttribute('aria-label')}"`);
+  assert(await seat1.getAttribute('aria-label') === '좌석 1, 150,000원, 판매 완료', `seat 1 reads "${await seat1.getAttribute('aria-label')}"`);
   assert(await seat1.getAttribute('aria-disabled') === 'true', 'a sold seat is not aria-disabled');
   await seat1.click({ force: true });
   assert(await seat1.getAttribute('aria-pressed') === 'false', 'a sold seat could be chosen');
@@ -540,6 +565,150 @@ step("B's wallet history lists the charge and the payment, newest first", async 
   await capture(b, '16-b-wallet.png', 'B wallet');
 });
 
+step('B refunds seat 21 from its bookings: the amount back and the fee first, then the result, the new balance and a Refund row', async () => {
+  const b = ctx.B.page;
+  const rid = psql(`SELECT r.id FROM ticket.reservations r JOIN ticket.users u ON u.id = r.user_id
+    WHERE u.name = 'B-${stamp}' AND r.status = 'CONFIRMED'`);
+  assert(/^\d+$/.test(rid), `no CONFIRMED reservation of B: ${rid}`);
+  const keys = [];
+  const onRequest = (req) => { if (/\/refund$/.test(req.url())) keys.push(req.headers()['idempotency-key']); };
+  b.on('request', onRequest);
+  try {
+    await textMatches(b.locator(`#refund-${rid}-terms`), /^Refundable until .+\.$/);
+    await b.locator(`#booking-${rid}`).getByRole('button', { name: 'Refund', exact: true }).click();
+    // Before anything moves: the question, with what comes back and what is kept.
+    await textMatches(b.locator(`#refund-${rid}-question`), /^Refund this booking\?$/);
+    await textMatches(b.locator(`#refund-${rid}-paid`), /^₩110,000$/);
+    await textMatches(b.locator(`#refund-${rid}-fee`), /^₩11,000$/);
+    await textMatches(b.locator(`#refund-${rid}-amount`), /^₩99,000$/);
+    assert(await b.evaluate((id) => document.activeElement?.closest(`#refund-${id}-confirm-box`) !== null, rid),
+      'focus did not move to the confirmation');
+    assert(keys.length === 0, 'a refund was sent before it was confirmed');
+    await capture(b, '17-b-refund-confirm.png', 'B refund confirmation');
+    await b.getByRole('button', { name: 'Yes, refund' }).click();
+    await textMatches(b.locator(`#refund-${rid}-result`), /^Refunded: ₩99,000 back \(fee ₩11,000\)\. Balance ₩99,000\.$/);
+    assert(keys.length === 1 && /^[\x21-\x7e]{1,255}$/.test(keys[0] || ''), `refund Idempotency-Key headers: ${JSON.stringify(keys)}`);
+  } finally {
+    b.off('request', onRequest);
+  }
+  assert(await b.locator(`#refund-${rid}-button`).count() === 0, 'a refunded booking still offers a refund');
+  await textMatches(b.locator('#wallet-balance'), /^₩99,000$/);
+  await until('three rows', async () => (await b.locator('#tx-rows tr').count()) === 3);
+  const types = await b.locator('#tx-rows tr').evaluateAll((rows) => rows.map((r) => r.dataset.type));
+  assert(JSON.stringify(types) === '["REFUND","PAYMENT","CHARGE"]', `rows are ${JSON.stringify(types)}`);
+  await textMatches(b.locator('#tx-rows tr').nth(0), new RegExp(`Refund.*\\+₩99,000.*₩99,000.*${rid}`));
+  const r = await http('GET', `/api/reservations/${rid}`, { key: ctx.B.key });
+  assert(r.data.status === 'REFUNDED' && r.data.refund.refund === 99000 && r.data.refund.fee === 11000,
+    `the server has ${JSON.stringify(r.data)}`);
+  await capture(b, '18-b-refunded.png', 'B refunded');
+});
+
+step("A's booking past its refund deadline: the 409 is said plainly, no money moves, and no refund is offered after", async () => {
+  const a = ctx.A.page;
+  const rid = ((await a.locator('#done-reservation').textContent()) || '').trim();
+  assert(/^\d+$/.test(rid), `A's confirmation shows no booking number: "${rid}"`);
+  await textMatches(a.locator(`#refund-${rid}-terms`), /^.+까지 환불할 수 있습니다\.$/);
+  // The deadline moves to 60 days before the show (30 days away), so it has passed,
+  // while A's page still offers the refund it read before.
+  psql(`SELECT admin.set_refunds(${concertId}, 24 * 60)`);
+  await a.getByRole('button', { name: '환불하기' }).click();
+  await textMatches(a.locator(`#refund-${rid}-amount`), /^135,000원$/);
+  await textMatches(a.locator(`#refund-${rid}-fee`), /^15,000원$/);
+  await a.getByRole('button', { name: '환불 확정' }).click();
+  await textMatches(a.locator(`#refund-${rid}-message`), /^환불 기한\(.+\)이 지나 더 이상 환불할 수 없습니다\.$/);
+  assert(await a.locator(`#refund-${rid}-button`).count() === 0, 'the refund button is still offered');
+  const w = await http('GET', '/api/wallet', { key: ctx.A.key });
+  assert(w.data.balance === 0, `money moved: balance ${w.data.balance}`);
+  const r = await http('GET', `/api/reservations/${rid}`, { key: ctx.A.key });
+  assert(r.data.status === 'CONFIRMED', `the booking is ${r.data.status}`);
+  await capture(a, '19-a-refund-refused.png', 'A refund refused');
+  await a.getByRole('button', { name: '지갑', exact: true }).click();
+  await textMatches(a.locator(`#refund-${rid}-closed`), /^환불 기한\(.+\)이 지나 더 이상 환불할 수 없습니다\.$/);
+  assert(await a.locator(`#booking-${rid} button`).count() === 0, 'the wallet offers a refund past the deadline');
+  await capture(a, '20-a-wallet-closed.png', 'A wallet, refund closed');
+});
+
+// A one-seat concert, sold out to E through the API; F and then B join its waiting list.
+const soldOut = {};
+
+async function apiBuyer(name, charge = 0) {
+  const u = await http('POST', '/api/users', { body: { name } });
+  assert(u.status === 201, `sign-up of ${name}: ${u.status} ${JSON.stringify(u.data)}`);
+  if (charge) {
+    const c = await http('POST', '/api/wallet/charge', { key: u.data.api_key, body: { amount: charge } });
+    assert(c.status === 200, `charge of ${name}: ${c.status} ${JSON.stringify(c.data)}`);
+  }
+  return { key: u.data.api_key };
+}
+
+step('a sold-out concert: B joins its waiting list behind F and reads its place, in English and in Korean', async () => {
+  const b = ctx.B.page;
+  soldOut.id = psql(`SELECT admin.create_concert('Sold out ${stamp}', 'Small Hall',
+    ARRAY[now() + interval '30 days'], 1, ARRAY[70000]::bigint[], 5, 1, 1)`);
+  const E = await apiBuyer(`E-${stamp}`, 70000);
+  const q = await http('POST', `/api/concerts/${soldOut.id}/queue`, { key: E.key });
+  assert(q.data.status === 'ACTIVE', `E was not admitted: ${JSON.stringify(q.data)}`);
+  const d = await http('GET', `/api/concerts/${soldOut.id}/dates`, { key: E.key, token: q.data.token });
+  soldOut.date = d.data.dates[0].date;
+  const hold = await http('POST', '/api/reservations', { key: E.key, token: q.data.token,
+    body: { concert_id: Number(soldOut.id), date: soldOut.date, seat_nos: [1] } });
+  assert(hold.status === 201, `E could not hold the seat: ${hold.status} ${JSON.stringify(hold.data)}`);
+  const pay = await http('POST', `/api/reservations/${hold.data.reservation_id}/payment`, { key: E.key, token: q.data.token, body: {} });
+  assert(pay.status === 201, `E could not pay: ${pay.status} ${JSON.stringify(pay.data)}`);
+  soldOut.E = { ...E, reservation: hold.data.reservation_id };
+  const F = await apiBuyer(`F-${stamp}`);
+  const fq = await http('POST', `/api/concerts/${soldOut.id}/queue`, { key: F.key });
+  assert(fq.data.status === 'SOLD_OUT' && fq.data.position === 1 && fq.data.token,
+    `F is not first on the waiting list: ${JSON.stringify(fq.data)}`);
+  soldOut.F = { ...F, token: fq.data.token };
+
+  await b.evaluate(() => { window.__queuePolls = []; });
+  await b.getByRole('button', { name: 'Concerts', exact: true }).click();
+  await b.locator(`#join-${soldOut.id}`).click();
+  await textMatches(b.locator('#waitlist-text'), /^Sold out\. You are number 2 on the waiting list\.$/);
+  await textMatches(b.locator('#waitlist-position'), /^No\. 2$/);
+  await capture(b, '21-b-waitlist.png', 'B on the waiting list');
+  await b.getByRole('button', { name: '한국어' }).click();
+  await textMatches(b.locator('#waitlist-text'), /^매진되었습니다\. 대기 명단 2번째입니다\.$/);
+  await capture(b, '22-b-waitlist-ko.png', 'B on the waiting list in Korean');
+  await b.getByRole('button', { name: 'English' }).click();
+  await textMatches(b.locator('#waitlist-text'), /^Sold out\. You are number 2 on the waiting list\.$/);
+});
+
+step('F leaves the waiting list: B is number 1 after its next poll', async () => {
+  const b = ctx.B.page;
+  const r = await http('DELETE', '/api/queue', { token: soldOut.F.token });
+  assert(r.status === 204, `F could not leave: ${r.status} ${JSON.stringify(r.data)}`);
+  await textMatches(b.locator('#waitlist-text'), /^Sold out\. You are number 1 on the waiting list\.$/, 15000);
+});
+
+step("E's refund brings the seat back: B, first on the waiting list, gets a turn and the seat map with the seat", async () => {
+  const b = ctx.B.page;
+  const r = await http('POST', `/api/reservations/${soldOut.E.reservation}/refund`, { key: soldOut.E.key, body: {} });
+  assert(r.status === 200 && r.data.status === 'REFUNDED' && r.data.refund === 63000 && r.data.fee === 7000,
+    `E's refund: ${r.status} ${JSON.stringify(r.data)}`);
+  const refundedAt = Date.now();
+  await textMatches(b.locator('#view-title'), /^Choose seats$/, 15000);
+  diag(`B had its turn ${Date.now() - refundedAt} ms after E's refund`);
+  await until('the date', async () => (await b.locator(`#date-select option[value="${soldOut.date}"]`).count()) === 1);
+  await b.selectOption('#date-select', soldOut.date);
+  await until('the seat to be shown free', async () =>
+    await b.locator('#seat-1').getAttribute('aria-label') === 'Seat 1, 70,000 won, available');
+  // Each poll on the waiting list waited as long as the answer before it asked (5 to 60 s).
+  const polls = await b.evaluate(() => window.__queuePolls);
+  diag(`B's polls on the waiting list: ${polls.map((p) => `${p.status} Retry-After ${p.retryAfter}`).join(', ')}`);
+  assert(polls.length >= 2 && polls.every((p) => p.doneAt && p.status === 200), 'B did not poll GET /api/queue');
+  for (let i = 0; i < polls.length - 1; i++) {
+    const asked = Number(polls[i].retryAfter);
+    assert(asked >= 5 && asked <= 60, `poll ${i + 1} on the waiting list answered Retry-After ${polls[i].retryAfter}`);
+    const gap = polls[i + 1].sentAt - polls[i].doneAt;
+    assert(gap >= asked * 1000 - 1, `poll ${i + 2} was sent ${gap.toFixed(0)} ms after an answer that said Retry-After ${asked}`);
+  }
+  await capture(b, '23-b-waitlist-turn.png', 'B admitted from the waiting list');
+  await b.getByRole('button', { name: 'Give up my turn' }).click();
+  await b.locator(`#join-${soldOut.id}`).waitFor();
+});
+
 step('"Leave the queue" and leaving the page (pagehide) both free the place', async () => {
   const a = ctx.A.page;
   psql(`SELECT admin.set_queue(${concertId}, 1)`);   // C keeps the one turn: others wait
@@ -565,7 +734,7 @@ step('sign out forgets the key', async () => {
   assert(await a.evaluate(() => localStorage.getItem('ticket.account')) === null, 'the key is still in localStorage');
   await a.reload();
   await textMatches(a.locator('#view-title'), /시작하기/);
-  await capture(a, '17-signed-out.png', 'signed out');
+  await capture(a, '24-signed-out.png', 'signed out');
 });
 
 step('the books still balance: admin.check_invariants() finds nothing', () => {
@@ -576,6 +745,15 @@ step('the books still balance: admin.check_invariants() finds nothing', () => {
 step('accessibility basics: <html lang>, a name on every input/select/button, alt on every img', () => {
   assert(shots.length >= 10, `only ${shots.length} screens were checked`);
   assert(a11yProblems.length === 0, a11yProblems.join('\n'));
+}, { always: true });
+
+step('axe-core finds no serious or critical violation on any screen', () => {
+  for (const f of axeFindings) {
+    diag(`axe ${f.impact} ${f.id} on ${f.where}: ${f.help}; ${f.nodes.length} element(s): ${f.nodes.slice(0, 3).join(' | ')}`);
+  }
+  assert(shots.length >= 10, `only ${shots.length} screens were checked`);
+  const bad = axeFindings.filter((f) => f.impact === 'serious' || f.impact === 'critical');
+  assert(bad.length === 0, `${bad.length} serious or critical violation(s), on: ${[...new Set(bad.map((f) => f.where))].join(', ')}`);
 }, { always: true });
 
 step('no JavaScript errors in the pages', () => {
