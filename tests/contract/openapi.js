@@ -72,7 +72,8 @@ function operations(doc) {
 // {official: problems against the OpenAPI 3.1 schema, rules: problems of ours}.
 async function lint() {
   const doc = loadDoc();
-  const { Validator } = require('@seriousme/openapi-schema-validator');
+  // An ES module: import() loads it on Debian 12's Node 18 too, where require() cannot.
+  const { Validator } = await import('@seriousme/openapi-schema-validator');
   const result = await new Validator().validate(DOC_PATH);
   const official = result.valid ? [] : [JSON.stringify(result.errors, null, 1)];
   if (doc.openapi !== '3.1.0') official.push(`openapi is ${doc.openapi}, want 3.1.0`);
