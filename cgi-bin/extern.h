@@ -142,6 +142,7 @@ const char	*tk_valid_printf(struct tk_req *, const char *, ...)
 /* route.c */
 void		 tk_route_find(enum tk_method, const char *, struct tk_routing *);
 size_t		 tk_route_allow(enum tk_path, char *, size_t);
+int		 tk_route_takes(enum tk_stmt, enum tk_field);
 
 /* body.c */
 int		 tk_body_parse(struct tk_req *, int);

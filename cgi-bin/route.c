@@ -174,6 +174,18 @@ tk_route_find(enum tk_method method, const char *path, struct tk_routing *out)
 		}
 }
 
+/* Whether a statement takes a field as one of its arguments. */
+int
+tk_route_takes(enum tk_stmt s, enum tk_field f)
+{
+	int	 i;
+
+	for (i = 0; i < tk_stmts[s].nparams; i++)
+		if (tk_stmts[s].params[i] == f)
+			return 1;
+	return 0;
+}
+
 /* The Allow header of a path: its methods in table order. */
 size_t
 tk_route_allow(enum tk_path path, char *buf, size_t size)

@@ -37,17 +37,6 @@ gate_route(struct tk_req *r, struct tk_routing *rt)
 	return TK_REPLIED;
 }
 
-static int
-takes(enum tk_stmt s, enum tk_field f)
-{
-	int	 i;
-
-	for (i = 0; i < tk_stmts[s].nparams; i++)
-		if (tk_stmts[s].params[i] == f)
-			return 1;
-	return 0;
-}
-
 /*
  * The credentials the statement takes, checked for shape only, in the
  * order the database checks them: the API key, then the queue token.  An
@@ -58,16 +47,16 @@ takes(enum tk_stmt s, enum tk_field f)
 static int
 gate_credentials(struct tk_req *r, enum tk_stmt s)
 {
-	int	 key = takes(s, TK_FIELD_KEY);
+	int	 key = tk_route_takes(s, TK_FIELD_KEY);
 
 	if (key && r->authorization != NULL &&
 	    tk_valid_header(r, TK_FIELD_KEY, r->authorization) != TK_OK)
 		return TK_REPLIED;
-	if (takes(s, TK_FIELD_TOKEN) && r->queue_token != NULL &&
+	if (tk_route_takes(s, TK_FIELD_TOKEN) && r->queue_token != NULL &&
 	    (!key || r->args[TK_FIELD_KEY] != NULL) &&
 	    tk_valid_header(r, TK_FIELD_TOKEN, r->queue_token) != TK_OK)
 		return TK_REPLIED;
-	if (takes(s, TK_FIELD_IDEM) && r->idempotency_key != NULL &&
+	if (tk_route_takes(s, TK_FIELD_IDEM) && r->idempotency_key != NULL &&
 	    tk_valid_header(r, TK_FIELD_IDEM, r->idempotency_key) != TK_OK)
 		return TK_REPLIED;
 	return TK_OK;

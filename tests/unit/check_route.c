@@ -265,17 +265,6 @@ in_path(enum tk_route rt, enum tk_field f)
 }
 
 static int
-takes(enum tk_stmt s, enum tk_field f)
-{
-	int	 i;
-
-	for (i = 0; i < tk_stmts[s].nparams; i++)
-		if (tk_stmts[s].params[i] == f)
-			return 1;
-	return 0;
-}
-
-static int
 is_header(enum tk_field f)
 {
 	return tk_fields[f].kind == TK_KIND_KEY ||
@@ -343,9 +332,9 @@ START_TEST(argument_tables)
 		if (in->presence == TK_OR) {
 			ck_assert(in > tk_inputs && in[-1].route == in->route &&
 			    in[-1].presence == TK_EITHER);
-			ck_assert(!takes(tk_routes[in->route].stmt, in->field));
+			ck_assert(!tk_route_takes(tk_routes[in->route].stmt, in->field));
 		} else
-			ck_assert_msg(takes(tk_routes[in->route].stmt,
+			ck_assert_msg(tk_route_takes(tk_routes[in->route].stmt,
 			    in->field), "%s is read and not passed on",
 			    tk_fields[in->field].name);
 	}
