@@ -78,17 +78,25 @@ sale() {
   expect 200 "$mode: GET /api/concerts/{id} shows PRE_QUEUE" '.status == "PRE_QUEUE"' '.shuffle.seed == null'
 
   for u in a b c; do
+    if [ "$u" = b ]; then
+      # The opening comes closer: in 5 minutes.
+      sql "UPDATE ticket.concerts SET sale_opens_at = now() + interval '5 minutes' WHERE id = $cid" >/dev/null
+      req GET "/api/concerts/$cid"; opens=$(jv .sale_opens_at)
+    fi
     req POST "/api/concerts/$cid/queue" -d '' -H "$(bearer "${keys[$u]}")"
     expect 201 "$mode: $u joins the pre-queue: PRE_QUEUE, no position, opens_at, an entry_id" \
       '.status == "PRE_QUEUE"' '.position == null' ".concert_id == $cid" '.opens_at != null' \
       '.entry_id | type == "string" and length > 0' '.entry_id != .token'
     tokens[$u]=$(jv .token) entries[$u]=$(jv .entry_id)
     who[${entries[$u]}]=$u
+    ra=$(header Retry-After)
+    if [ "$u" = a ]; then
+      is "$ra" 300 "$mode: with the opening 30 minutes away, Retry-After is 5 minutes"
+    fi
   done
   is "$(epoch "$(jv .opens_at)")" "$(epoch "$opens")" "$mode: opens_at is the sale's opening"
-  ra=$(header Retry-After)
-  check "$mode: Retry-After brings the client back 1 to 5 s after the opening ($ra s)" \
-    test "${ra:-0}" -ge $((1800 - 30 + 1)) -a "${ra:-0}" -le $((1800 + 5))
+  check "$mode: 5 minutes before, Retry-After brings the client back 1 to 5 s after the opening ($ra s)" \
+    test "${ra:-0}" -ge $((300 - 30 + 1)) -a "${ra:-0}" -le $((300 + 5))
   is "$(printf '%s\n' "${entries[@]}" | sort -u | wc -l)" 3 "$mode: three distinct entry ids"
   req POST "/api/concerts/$cid/queue" -d '' -H "$(bearer "${keys[a]}")"
   expect 200 "$mode: joining again is 200 with the same token, still PRE_QUEUE" \
@@ -96,7 +104,13 @@ sale() {
   req GET /api/queue -H "$(qtoken "${tokens[b]}")"
   expect 200 "$mode: a poll in the pre-queue is PRE_QUEUE without a position" \
     '.status == "PRE_QUEUE"' '.position == null' ".entry_id == \"${entries[b]}\""
-  check "$mode: ... with Retry-After" test -n "$(header Retry-After)"
+  ra=$(header Retry-After)
+  check "$mode: ... with Retry-After to just after the opening ($ra s)" \
+    test "${ra:-0}" -ge $((300 - 30 + 1)) -a "${ra:-0}" -le $((300 + 5))
+  req GET "/api/concerts/$cid/dates" -H "$(bearer "${keys[b]}")" -H "$(qtoken "${tokens[b]}")"
+  expect_error 429 QUEUE_NOT_ADMITTED "$mode: a pre-queue token is not admitted yet (429)" \
+    '.error.details.position == null' '.error.details.retry_after > 0'
+  is "$(header Retry-After)" "$(jv .error.details.retry_after)" "$mode: ... with its Retry-After"
   req GET "/api/concerts/$cid/shuffle"
   expect 200 "$mode: /shuffle in the pre-queue: still no seed" '.seed == null' ".commitment == \"$commit\""
   req GET "/api/concerts/$cid/shuffle/entries?after=0&limit=10"
@@ -156,9 +170,8 @@ sale() {
   expect 200 "$mode: the late join is not in the shuffle" '.entries == 3'
 
   # ---- a date whose booking opens an hour after the sale
-  late=$(sql "SELECT on_date FROM ticket.concert_dates
-              WHERE id = admin.add_date($cid, now() + interval '8 days',
-                                        p_booking_opens_at => now() + interval '1 hour')")
+  late=$(sql "SELECT admin.add_date($cid, now() + interval '8 days', p_booking_opens_at => now() + interval '1 hour')")
+  late=$(sql "SELECT on_date FROM ticket.concert_dates WHERE id = $late")
   u=${who[$(jq -r '.[0]' <<<"$order")]}
   req GET "/api/concerts/$cid/dates" -H "$(bearer "${keys[$u]}")" -H "$(qtoken "${tokens[$u]}")"
   expect 200 "$mode: both dates are listed, the later with its booking_opens_at" \
