@@ -51,6 +51,21 @@ ALTER TABLE ticket.queue_tokens ALTER COLUMN entry_id SET NOT NULL;
 COMMENT ON COLUMN ticket.queue_tokens.entry_id IS
   'The token''s public name (96 random bits): shown in the shuffle proof, useless as a credential.';
 
+-- The opening writes each entry's rank here, one row per entry: placing 100,000
+-- tokens in one statement rewrote each row and its five indexes (seconds). A ranked
+-- PRE_QUEUE token waits by its rank; admission turns the ranks at the front into
+-- WAITING tokens with seq = rank (ticket.place), a leave or an idle drop turns it
+-- into an ended one. No foreign keys: a check per row would double the opening.
+CREATE TABLE ticket.pre_queue_ranks (
+  concert_id  bigint NOT NULL,
+  rank        bigint NOT NULL CHECK (rank > 0),
+  token_id    bigint NOT NULL UNIQUE,
+  PRIMARY KEY (concert_id, rank)
+);
+COMMENT ON TABLE ticket.pre_queue_ranks IS
+  'The pre-queue''s order drawn at the opening: rank = place in ascending sha256(seed || entry_id).';
+GRANT SELECT, INSERT ON ticket.pre_queue_ranks TO ticket_app;
+
 DROP INDEX ticket.queue_tokens_one_live;
 CREATE UNIQUE INDEX queue_tokens_one_live ON ticket.queue_tokens (user_id, concert_id)
   WHERE status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE');
@@ -63,12 +78,15 @@ CREATE INDEX queue_tokens_pre_queue ON ticket.queue_tokens (concert_id) WHERE st
 ALTER TABLE ticket.queues
   DROP CONSTRAINT queues_check,
   ADD COLUMN settled bigint NOT NULL DEFAULT 0,
+  ADD COLUMN placed bigint NOT NULL DEFAULT 0,
   ADD COLUMN pending_upto bigint,
   ADD COLUMN pending_joins text[],
   ADD CHECK (admitted <= settled),
   ADD CHECK ((pending_upto IS NULL) = (pending_joins IS NULL));
 COMMENT ON COLUMN ticket.queues.settled IS
   'Every seq up to here is a committed token or a recorded hole: admission stays at or below it.';
+COMMENT ON COLUMN ticket.queues.placed IS
+  'Every pre-queue rank up to here is a token with seq = rank (WAITING, or what became of it).';
 COMMENT ON COLUMN ticket.queues.pending_upto IS
   'The sequence''s value when the joins pending_joins were running: once they all ended, missing seqs up to here are holes.';
 COMMENT ON COLUMN ticket.queues.pending_joins IS

@@ -218,6 +218,33 @@ $$;
 COMMENT ON FUNCTION ticket.settle(bigint) IS
   'Advance queues.settled over committed tokens and over holes no running join can fill (recorded as drops); returns it.';
 
+-- The pre-queue's ranks up to p_upto become WAITING tokens with seq = rank (those that
+-- left or went idle meanwhile already are ended ones). Counted as seen at the opening
+-- at least: they were told to come back a few seconds after it.
+CREATE OR REPLACE FUNCTION ticket.place(p_concert_id bigint, p_upto bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_placed bigint;
+BEGIN
+  -- The caller holds the queues row lock.
+  SELECT placed INTO v_placed FROM ticket.queues WHERE concert_id = p_concert_id;
+  IF p_upto <= v_placed THEN
+    RETURN v_placed;
+  END IF;
+  UPDATE ticket.queue_tokens t
+  SET status = 'WAITING', seq = r.rank, last_seen_at = greatest(t.last_seen_at, c.opened_at)
+  FROM ticket.pre_queue_ranks r, ticket.concerts c
+  WHERE r.concert_id = p_concert_id AND r.rank > v_placed AND r.rank <= p_upto
+    AND t.id = r.token_id AND t.status = 'PRE_QUEUE' AND c.id = p_concert_id;
+  UPDATE ticket.queues SET placed = p_upto WHERE concert_id = p_concert_id;
+  RETURN p_upto;
+END
+$$;
+COMMENT ON FUNCTION ticket.place(bigint, bigint) IS
+  'Turn the pre-queue''s ranks up to p_upto into WAITING tokens (seq = rank), for admission; returns queues.placed.';
+
 CREATE OR REPLACE FUNCTION ticket.admit(p_concert_id bigint, p_present_token_id bigint DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql
@@ -230,6 +257,9 @@ DECLARE
   v_idle     bigint[] := '{}';
   v_token    record;
   v_settled  bigint;
+  v_entries  bigint;
+  v_placed   bigint;
+  v_found    boolean;
 BEGIN
   -- The queues row lock makes this the one admitter of the concert.
   SELECT * INTO v_queue FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
@@ -249,13 +279,22 @@ BEGIN
     v_free := least(v_free, ticket.turns_wanted(p_concert_id, v_concert.max_active));
   END IF;
 
+  v_entries := coalesce(v_concert.shuffle_entries, 0);
+  v_placed := v_queue.placed;
   WHILE v_free > 0 LOOP
+    -- The pre-queue's front becomes WAITING tokens first: none is passed unplaced.
+    IF v_placed < v_entries THEN
+      v_placed := ticket.place(p_concert_id, least(v_entries, v_placed + greatest(v_free, 64)));
+    END IF;
+    v_found := false;
     FOR v_token IN
       SELECT id, seq, last_seen_at FROM ticket.queue_tokens
-      WHERE concert_id = p_concert_id AND status = 'WAITING' AND seq <= v_settled
+      WHERE concert_id = p_concert_id AND status = 'WAITING'
+        AND seq <= CASE WHEN v_placed < v_entries THEN v_placed ELSE v_settled END
       ORDER BY seq LIMIT v_free
       FOR UPDATE
     LOOP
+      v_found := true;
       IF v_token.last_seen_at < now() - make_interval(secs => v_concert.idle_seconds)
          AND v_token.id IS DISTINCT FROM p_present_token_id THEN
         -- Nobody polls it any more: the page was closed.
@@ -270,7 +309,7 @@ BEGIN
         v_free := v_free - 1;
       END IF;
     END LOOP;
-    EXIT WHEN NOT found;
+    EXIT WHEN NOT v_found AND v_placed >= v_entries;
   END LOOP;
 
   IF v_admitted > 0 THEN
@@ -367,29 +406,35 @@ DECLARE
 BEGIN
   LOOP
     -- One statement, so token, counters and Fenwick tree come from one snapshot: read
-    -- apart, an admission committing in between made positions of 0 or less.
-    SELECT t.id, t.entry_id, t.concert_id, t.status, t.seq, t.expires_at, t.last_seen_at,
-           q.sold_out, q.turn_seconds, q.settled, c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
-           c.sale_opens_at,
-           CASE WHEN t.status = 'WAITING' THEN ticket.queue_position(t.concert_id, t.seq, q.admitted) END AS position
+    -- apart, an admission committing in between made positions of 0 or less. A ranked
+    -- pre-queue entry waits by its rank until admission makes it a WAITING token.
+    SELECT t.id, t.entry_id, t.concert_id, t.status, x.seq, t.expires_at, t.last_seen_at, x.seq IS NOT NULL AS waiting,
+           q.sold_out, q.turn_seconds, q.settled, q.placed, c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
+           c.sale_opens_at, c.shuffle_entries,
+           ticket.queue_position(t.concert_id, x.seq, q.admitted) AS position
     INTO v_t
     FROM ticket.queue_tokens t
     JOIN ticket.queues q ON q.concert_id = t.concert_id
     JOIN ticket.concerts c ON c.id = t.concert_id
+    CROSS JOIN LATERAL (SELECT CASE t.status WHEN 'WAITING' THEN t.seq
+                                             WHEN 'PRE_QUEUE' THEN (SELECT r.rank FROM ticket.pre_queue_ranks r
+                                                                    WHERE r.token_id = t.id) END AS seq) x
     WHERE t.id = p_token_id;
-    IF v_t.status = 'PRE_QUEUE' AND v_t.sale_opens_at <= now() AND NOT v_admitted THEN
+    IF v_t.status = 'PRE_QUEUE' AND NOT v_t.waiting AND v_t.sale_opens_at <= now() AND NOT v_admitted THEN
       PERFORM ticket.open_sale(v_t.concert_id);
       v_admitted := true;
       CONTINUE;
     END IF;
-    EXIT WHEN v_admitted OR v_t.status <> 'WAITING' OR v_t.sold_out;
+    EXIT WHEN v_admitted OR NOT v_t.waiting OR v_t.sold_out;
     -- Only a poller a free slot could take admits: the rest never touch the lock. Idle
     -- waiters ahead do not count, as admit() drops them: an idle head of the line must
     -- not keep a free slot empty until the tick. Behind settled, holes may overstate
-    -- the position by as many seqs as lie between: settling them may bring it in.
+    -- the position by as many seqs as lie between: settling them may bring it in; and
+    -- the pre-queue's unplaced front may hold idle entries too.
     v_free := v_t.max_active - ticket.queue_active(v_t.concert_id);
     EXIT WHEN v_free <= 0;
-    EXIT WHEN v_t.position - greatest(0, v_t.seq - 1 - v_t.settled) > v_free AND NOT EXISTS (
+    EXIT WHEN v_t.position - greatest(0, v_t.seq - 1 - v_t.settled) > v_free
+      AND v_t.placed >= coalesce(v_t.shuffle_entries, 0) AND NOT EXISTS (
       SELECT 1 FROM (SELECT last_seen_at FROM ticket.queue_tokens
                      WHERE concert_id = v_t.concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) head
       WHERE head.last_seen_at < now() - make_interval(secs => v_t.idle_seconds));
@@ -401,10 +446,7 @@ BEGIN
     v_admitted := true;
   END LOOP;
 
-  IF v_t.status = 'PRE_QUEUE' THEN
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'PRE_QUEUE',
-      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at));
-  ELSIF v_t.status = 'WAITING' THEN
+  IF v_t.waiting THEN
     -- A heartbeat for idle detection; a few seconds' precision is plenty.
     IF v_t.last_seen_at < now() - interval '5 seconds' THEN
       UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
@@ -418,6 +460,9 @@ BEGIN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'WAITING', v_t.position,
       ticket.eta_seconds(v_t.position, v_t.turn_seconds, v_t.max_active), NULL, NULL),
       ticket.retry_after(v_t.position, v_t.idle_seconds));
+  ELSIF v_t.status = 'PRE_QUEUE' THEN
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'PRE_QUEUE',
+      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at));
   ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'EXPIRED',
       NULL, NULL, NULL, v_t.expires_at));
@@ -552,8 +597,20 @@ BEGIN
     -- Not while the opening places the pre-queue; after it, the place is in line.
     PERFORM ticket.sale_lock(v_t.concert_id, p_exclusive => false);
     UPDATE ticket.queue_tokens SET status = 'LEFT', ended_at = now()
-    WHERE id = v_t.id AND status = 'PRE_QUEUE';
+    WHERE id = v_t.id AND status = 'PRE_QUEUE'
+      AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks WHERE token_id = v_t.id);
     IF found THEN
+      RETURN ticket.reply(204, NULL);
+    END IF;
+    -- Placed at the opening but not yet a WAITING token: its rank leaves the line.
+    PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE;
+    UPDATE ticket.queue_tokens t SET status = 'LEFT', ended_at = now(), seq = r.rank
+    FROM ticket.pre_queue_ranks r
+    WHERE t.id = v_t.id AND t.status = 'PRE_QUEUE' AND r.token_id = t.id
+    RETURNING t.* INTO v_t;
+    IF found THEN
+      PERFORM ticket.queue_drop(v_t.concert_id, ARRAY[v_t.seq]);
+      PERFORM ticket.admit(v_t.concert_id);
       RETURN ticket.reply(204, NULL);
     END IF;
     v_t := ticket.find_token(p_token);
@@ -600,13 +657,15 @@ BEGIN
   token_id := v_t.id;
   IF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
     RETURN;
-  ELSIF v_t.status = 'PRE_QUEUE' THEN
+  ELSIF v_t.status = 'PRE_QUEUE' AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks r WHERE r.token_id = v_t.id) THEN
     SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
     PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
       json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
       'poll GET /api/queue until the status is ACTIVE');
-  ELSIF v_t.status = 'WAITING' THEN
-    SELECT ticket.queue_position(p_concert_id, v_t.seq, q.admitted) AS position, c.idle_seconds
+  ELSIF v_t.status IN ('WAITING', 'PRE_QUEUE') THEN
+    SELECT ticket.queue_position(p_concert_id,
+             coalesce(v_t.seq, (SELECT r.rank FROM ticket.pre_queue_ranks r WHERE r.token_id = v_t.id)),
+             q.admitted) AS position, c.idle_seconds
     INTO v_w
     FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id WHERE q.concert_id = p_concert_id;
     PERFORM ticket.fail('T429A', format('still waiting in the queue at position %s', v_w.position),

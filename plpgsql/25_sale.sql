@@ -3,7 +3,8 @@
 -- From pre_queue_opens_at (sale_opens_at - pre_queue_minutes) joins get PRE_QUEUE
 -- tokens without a seq. The first call after sale_opens_at (a join, a poll, the proof;
 -- the minute's tick as a fallback) opens the sale once: every pre-queue entry gets seq =
--- its rank in ascending sha256(seed || entry_id), and later joins line up behind.
+-- its rank in ascending sha256(seed || entry_id) (ticket.pre_queue_ranks), and later
+-- joins line up behind.
 
 -- Pre-queue joins and leaves hold it shared until they commit; the opening holds it
 -- exclusively, so it places every entry that committed and none can slip in meanwhile.
@@ -64,11 +65,12 @@ BEGIN
   PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
   SELECT seed INTO STRICT v_seed FROM ticket.sale_seeds WHERE concert_id = p_concert_id;
 
-  -- Everyone in the pre-queue counts as just seen: they come back over the next seconds.
-  UPDATE ticket.queue_tokens t SET status = 'WAITING', seq = p.rank, last_seen_at = now()
-  FROM (SELECT id, row_number() OVER (ORDER BY sha256(v_seed || convert_to(entry_id, 'UTF8'))) AS rank
-        FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE') p
-  WHERE t.id = p.id;
+  -- One row per entry, written in one pass; the tokens themselves are turned into
+  -- WAITING ones from the front as admission reaches them (ticket.place).
+  PERFORM set_config('work_mem', '64MB', true);  -- the sort of 100,000 keys, in memory
+  INSERT INTO ticket.pre_queue_ranks (concert_id, rank, token_id)
+  SELECT p_concert_id, row_number() OVER (ORDER BY sha256(v_seed || convert_to(entry_id, 'UTF8'))), id
+  FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE';
   GET DIAGNOSTICS v_placed = ROW_COUNT;
   IF v_placed > 0 THEN
     PERFORM setval(ticket.queue_seq(p_concert_id), v_placed);
@@ -207,12 +209,11 @@ BEGIN
   IF p_after < 0 OR p_limit NOT BETWEEN 1 AND 1000 THEN
     PERFORM ticket.fail('T400A', 'after must be 0 or more and limit 1 to 1000');
   END IF;
-  -- The pre-queue's ranks are the seqs 1..shuffle_entries; later joins come after.
   RETURN ticket.reply(200, json_build_object('entries', coalesce((
-    SELECT json_agg(json_build_object('rank', e.seq, 'entry_id', e.entry_id) ORDER BY e.seq)
-    FROM (SELECT seq, entry_id FROM ticket.queue_tokens
-          WHERE concert_id = p_concert_id AND seq > p_after AND seq <= v_c.shuffle_entries
-          ORDER BY seq LIMIT p_limit) e), '[]')));
+    SELECT json_agg(json_build_object('rank', e.rank, 'entry_id', t.entry_id) ORDER BY e.rank)
+    FROM (SELECT rank, token_id FROM ticket.pre_queue_ranks
+          WHERE concert_id = p_concert_id AND rank > p_after ORDER BY rank LIMIT p_limit) e
+    JOIN ticket.queue_tokens t ON t.id = e.token_id), '[]')));
 END
 $$;
 COMMENT ON FUNCTION api.shuffle_entries(bigint, bigint, int) IS

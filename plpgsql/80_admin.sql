@@ -171,8 +171,9 @@ BEGIN
   IF NOT found THEN
     RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
   END IF;
-  -- The fallback of an opening nobody called for (it waits only for pre-queue joins).
+  -- The fallback of an opening nobody called for (it waits only for joins in flight).
   PERFORM ticket.open_if_due(p_concert_id);
+  SELECT * INTO v_concert FROM ticket.concerts WHERE id = p_concert_id;
 
   -- Holds past expiry are already free to every reader; this makes it visible in the
   -- rows. Before the queue lock: a payment holding seats waits for that lock.
@@ -204,6 +205,19 @@ BEGIN
                                                              ELSE v_concert.idle_seconds END)
     RETURNING seq)
   SELECT array_agg(seq) INTO v_seqs FROM ended;
+  -- The same for ranked pre-queue entries not yet turned into WAITING tokens (they
+  -- count as seen at the opening).
+  IF v_concert.shuffle_entries > (SELECT placed FROM ticket.queues q WHERE q.concert_id = p_concert_id) THEN
+    WITH ended AS (
+      UPDATE ticket.queue_tokens t SET status = 'EXPIRED', ended_at = now(), seq = r.rank
+      FROM ticket.pre_queue_ranks r
+      WHERE r.concert_id = p_concert_id AND r.token_id = t.id AND t.status = 'PRE_QUEUE'
+        AND greatest(t.last_seen_at, v_concert.opened_at)
+            < now() - make_interval(secs => CASE WHEN v_sold_out THEN v_concert.waitlist_idle_seconds
+                                                  ELSE v_concert.idle_seconds END)
+      RETURNING t.seq)
+    SELECT coalesce(v_seqs, '{}') || array_agg(seq) INTO v_seqs FROM ended;
+  END IF;
   waiting_dropped := coalesce(cardinality(v_seqs), 0);
   IF v_seqs IS NOT NULL THEN
     PERFORM ticket.queue_drop(p_concert_id, v_seqs);
@@ -359,15 +373,22 @@ UNION ALL
                 q.concert_id, q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled),
                 q.settled, t.waiting, q.admitted, t.admitted)
   FROM ticket.queues q
-  JOIN LATERAL (SELECT count(*) FILTER (WHERE status = 'WAITING' AND seq <= q.settled) AS waiting,
+  JOIN LATERAL (SELECT count(*) FILTER (WHERE (status = 'WAITING' AND seq <= q.settled)
+                                         OR (status = 'PRE_QUEUE' AND r.rank IS NOT NULL)) AS waiting,
                        count(*) FILTER (WHERE activated_at IS NOT NULL) AS admitted
-                FROM ticket.queue_tokens WHERE concert_id = q.concert_id) t ON true
+                FROM ticket.queue_tokens tk LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id
+                WHERE tk.concert_id = q.concert_id) t ON true
   WHERE q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled) <> t.waiting
      OR q.admitted <> t.admitted
 UNION ALL
-  SELECT 'the opening placed the whole pre-queue', format('token %s of concert %s', t.id, c.id)
+  SELECT 'the opening ranked the whole pre-queue', format('token %s of concert %s', t.id, c.id)
   FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id
   WHERE t.status = 'PRE_QUEUE' AND c.opened_at IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks r WHERE r.token_id = t.id)
+UNION ALL
+  SELECT 'a pre-queue rank is its token''s seq once placed', format('rank %s of concert %s', r.rank, r.concert_id)
+  FROM ticket.pre_queue_ranks r JOIN ticket.queue_tokens t ON t.id = r.token_id
+  WHERE t.seq IS DISTINCT FROM r.rank AND t.status <> 'PRE_QUEUE'
 $$;
 COMMENT ON FUNCTION admin.check_invariants() IS
   'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds, queue counters, the pre-queue''s placing.';

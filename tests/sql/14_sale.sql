@@ -2,7 +2,7 @@
 -- its proof, booking_opens_at, and settling the holes lock-free joins leave.
 -- Time moves by moving sale_opens_at: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(63);
+SELECT plan(72);
 \ir fixtures.psql
 
 -- 'SQLSTATE DETAIL' of the statement's error, or 'no error' (pg_temp.error_of, one string).
@@ -100,10 +100,13 @@ SELECT is((SELECT array_agg((x->>'rank')::int) FROM json_array_elements((api.shu
   ARRAY[2, 3], 'shuffle_entries: after 1, limit 2 gives ranks 2 and 3');
 SELECT is((SELECT array_agg(seq ORDER BY seq) FROM ticket.queue_tokens WHERE concert_id = :c AND status = 'ACTIVE'),
   ARRAY[1, 2]::bigint[], 'the opening admitted ranks 1 and 2 (max_active 2)');
-SELECT is((SELECT array_agg(ticket.queue_position(:c, seq, 2) ORDER BY seq) FROM ticket.queue_tokens
-           WHERE concert_id = :c AND status = 'WAITING'), ARRAY[1, 2]::bigint[], 'ranks 3 and 4 wait at positions 1 and 2');
-SELECT is((SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = :c AND status = 'WAITING'
-             AND last_seen_at = now()), 2::bigint, 'the placed count as just seen (they come back over the next seconds)');
+SELECT is((SELECT array_agg((api.queue_status(x.t)).body->>'position' ORDER BY r.rank)
+           FROM unnest(ARRAY[:'t1', :'t2', :'t3', :'t4']) x(t)
+           JOIN ticket.queue_tokens k ON k.token_hash = sha256(convert_to(x.t, 'UTF8'))
+           JOIN ticket.pre_queue_ranks r ON r.token_id = k.id WHERE r.rank > 2),
+  ARRAY['1', '2'], 'ranks 3 and 4 wait at positions 1 and 2');
+SELECT is((SELECT count(*) FROM ticket.pre_queue_ranks WHERE concert_id = :c), 4::bigint,
+  'every entry has its rank from the opening on');
 SELECT is(admin.open_sale(:c), false, 'the opening happens once');
 SELECT ok(pg_temp.fails(format('SELECT admin.schedule_sale(%s, now() + interval ''1 day'')', :c)) LIKE 'T400A%',
   'schedule_sale: refused once the sale has opened');
@@ -113,6 +116,36 @@ SELECT is((SELECT seq FROM ticket.queue_tokens WHERE concert_id = :c AND user_id
 SELECT is((api.issue_token(:'k6', :c)).body->>'position', '3', '... at position 3');
 SELECT is((api.issue_token(:'k5', :c)).body->>'status', 'WAITING', 'who left the pre-queue joins again at the end');
 SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint, 'invariants hold after the opening');
+
+-- A pre-queue longer than what admission places at a time: the ranks behind the front
+-- wait by their rank (as WAITING to the API), leave and go idle from there.
+SELECT admin.create_concert('Sale test big', 'Hall', ARRAY[now() + interval '30 days'], p_max_active => 1,
+                            p_sale_opens_at => now() + interval '10 minutes') AS b \gset
+CREATE TEMP TABLE big ON COMMIT DROP AS
+  SELECT n, k, pg_temp.join_queue(k, :b) AS t FROM (SELECT n, pg_temp.new_user('big' || n) AS k
+                                                   FROM generate_series(1, 100) n) u;
+UPDATE ticket.concerts SET sale_opens_at = now() - interval '1 second' WHERE id = :b;
+SELECT is(admin.open_sale(:b), true, 'a pre-queue of 100 opens');
+SELECT ok((SELECT placed FROM ticket.queues WHERE concert_id = :b) < 100,
+  '... and only its front is placed as WAITING tokens (ticket.place)');
+SELECT t AS last_t FROM big b JOIN ticket.queue_tokens k ON k.token_hash = sha256(convert_to(b.t, 'UTF8'))
+  JOIN ticket.pre_queue_ranks r ON r.token_id = k.id WHERE r.rank = 100 \gset
+SELECT is((api.queue_status(:'last_t')).body::jsonb - 'token' - 'entry_id' - 'eta_seconds',
+  jsonb_build_object('concert_id', :b, 'status', 'WAITING', 'position', 99, 'opens_at', NULL, 'expires_at', NULL),
+  'an unplaced rank 100 is WAITING at position 99 (rank 1 has the turn)');
+SELECT t AS mid_t FROM big b JOIN ticket.queue_tokens k ON k.token_hash = sha256(convert_to(b.t, 'UTF8'))
+  JOIN ticket.pre_queue_ranks r ON r.token_id = k.id WHERE r.rank = 90 \gset
+SELECT ok(pg_temp.fails(format('SELECT api.available_dates(k, %L, %s) FROM big WHERE t = %L', :'mid_t', :b, :'mid_t'))
+          LIKE 'T429A {"position" : 89%', 'gate: an unplaced rank waits at its position (429)');
+SELECT is((api.leave_queue(:'mid_t')).status, 204, 'an unplaced rank (90) leaves');
+SELECT is((api.queue_status(:'last_t')).body->>'position', '98', '... and the ranks behind move up (99 -> 98)');
+UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '1 hour'
+WHERE concert_id = :b AND status = 'PRE_QUEUE'
+  AND id IN (SELECT token_id FROM ticket.pre_queue_ranks WHERE concert_id = :b AND rank BETWEEN 95 AND 98);
+UPDATE ticket.concerts SET opened_at = now() - interval '1 hour' WHERE id = :b;
+SELECT is((SELECT waiting_dropped FROM admin.tick_concert(:b)), 4, 'the tick drops unplaced ranks that went idle');
+SELECT is((api.queue_status(:'last_t')).body->>'position', '94', '... and the ranks behind move up (98 -> 94)');
+SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint, 'invariants hold with an unplaced pre-queue');
 
 -- The tick opens a due sale nobody asked about
 SELECT admin.create_concert('Sale test 2', 'Hall', ARRAY[now() + interval '30 days'],
