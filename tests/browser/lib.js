@@ -100,12 +100,23 @@ async function a11yBasics(page) {
     const nameOf = (el) => {
       const label = el.getAttribute('aria-label');
       if (label && label.trim()) return label;
-      if (el.labels && el.labels.length) return [...el.labels].map((l) => l.textContent).join(' ').trim();
-      if (el.tagName === 'BUTTON') return el.textContent.trim();
-      return (el.getAttribute('title') || '').trim();
+      const by = el.getAttribute('aria-labelledby');
+      if (by) {
+        const s = by.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
+        if (s) return s;
+      }
+      if (el.labels && el.labels.length) {
+        const s = [...el.labels].map((l) => l.textContent).join(' ').trim();
+        if (s) return s;
+      }
+      if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent.trim();
+      if (el.tagName === 'INPUT' && ['submit', 'button', 'reset'].includes(el.type) && el.value) return el.value;
+      const title = el.getAttribute('title');
+      return title && title.trim() ? title : '';
     };
     for (const el of document.querySelectorAll('input, select, textarea, button')) {
-      if (el.type !== 'hidden' && !nameOf(el)) out.push(`<${el.tagName.toLowerCase()} id="${el.id}"> has no accessible name`);
+      if (el.type === 'hidden') continue;
+      if (!nameOf(el)) out.push(`<${el.tagName.toLowerCase()} id="${el.id}"> has no accessible name`);
     }
     return out;
   });
@@ -123,6 +134,23 @@ async function axe(page) {
       nodes: v.nodes.map((n) => `${n.target.join(' ')}${n.any[0] ? `: ${n.any[0].message}` : ''}`),
     }));
   });
+}
+
+/**
+ * Every screen a test shows: capture(page, file, where) checks the accessibility basics
+ * and axe-core, then saves a screenshot under ARTIFACTS; the findings are kept for the
+ * closing steps, which judge them (serious or critical axe findings fail).
+ */
+function screens() {
+  const out = { shots: [], a11yProblems: [], axeFindings: [] };
+  out.capture = async (page, name, where) => {
+    for (const p of await a11yBasics(page)) out.a11yProblems.push(`${where}: ${p}`);
+    for (const v of await axe(page)) out.axeFindings.push({ where, ...v });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
+    out.shots.push(name);
+  };
+  return out;
 }
 
 /**
@@ -190,5 +218,5 @@ function runSteps(steps, { budgetMs, cleanup }) {
 
 module.exports = {
   ROOT, CHROMIUM, CHROMIUM_ARGS, ARTIFACTS, SERVICE,
-  diag, assert, until, textMatches, psql, http, loadPlaywright, startService, stopService, a11yBasics, axe, runSteps,
+  diag, assert, until, textMatches, psql, http, loadPlaywright, startService, stopService, screens, runSteps,
 };

@@ -18,7 +18,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const {
   ROOT, CHROMIUM, CHROMIUM_ARGS, ARTIFACTS, diag, assert, until, textMatches, psql, http, loadPlaywright,
-  startService, stopService, a11yBasics, axe, runSteps,
+  startService, stopService, screens, runSteps,
 } = require('./lib');
 
 const PORT = Number(process.env.SALE_OPENING_PORT || 18284);
@@ -40,16 +40,7 @@ let cid;
 let hhmm;                 // the draw's time as the page says it (Seoul, 24 h)
 const who = {};           // B, C: {context, page, key, join: {data, retryAfter}}
 const pageErrors = [];
-const a11yProblems = [];
-const axeFindings = [];
-const shots = [];
-
-async function capture(page, name, where) {
-  for (const p of await a11yBasics(page)) a11yProblems.push(`${where}: ${p}`);
-  for (const v of await axe(page)) axeFindings.push({ where, ...v });
-  await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
-  shots.push(name);
-}
+const { shots, a11yProblems, axeFindings, capture } = screens();
 
 /** Time passes by ms for this concert: its sale time comes ms closer, and the browsers' clocks jump ms ahead. */
 async function passTime(ms) {
@@ -136,8 +127,8 @@ step('the pre-queue opens: the list reads the concert again by itself, counts do
   await textMatches(page.locator('#concerts-live'), new RegExp(`^${TITLE}: Pre-queue open$`));
   assert(await page.locator(`#join-${cid}`).isEnabled(), 'the join button is still disabled');
   await textMatches(page.locator(`#join-${cid}`), /^Join the pre-queue$/);
-  const proof = await api('GET', `/api/concerts/${cid}`);
-  hhmm = seoulTime(proof.data.sale_opens_at);
+  const concert = await api('GET', `/api/concerts/${cid}`);
+  hhmm = seoulTime(concert.data.sale_opens_at);
 });
 
 step(`${API_JOINERS} people join the pre-queue through the API`, async () => {
