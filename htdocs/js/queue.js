@@ -81,6 +81,8 @@ export class QueueSession {
     if (data.token) this.token = data.token;
     if (data.entry_id) this.entryId = data.entry_id;
     this.opensAt = data.opens_at ?? null;
+    // The wait in line (and its progress) starts at the opening, not at the pre-queue join.
+    if (this.status === 'PRE_QUEUE' && data.status !== 'PRE_QUEUE') this.joinedAt = Date.now();
     this.status = data.status;
     this.position = data.position ?? null;
     this.eta = data.eta_seconds ?? null;
