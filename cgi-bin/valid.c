@@ -24,6 +24,8 @@ const struct tk_fielddef tk_fields[TK_FIELD__MAX] = {
 	[TK_FIELD_AMOUNT]         = { "amount",          TK_KIND_INT,    1,   10000000,    TK_INVALID_AMOUNT },
 	[TK_FIELD_LIMIT]          = { "limit",           TK_KIND_INT,    1,   200,         TK_INVALID_ARGUMENT },
 	[TK_FIELD_BEFORE]         = { "before",          TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_AFTER]          = { "after",           TK_KIND_INT,    0,   INT64_MAX,   TK_INVALID_ARGUMENT },
+	[TK_FIELD_ENTRIES_LIMIT]  = { "limit",           TK_KIND_INT,    1,   1000,        TK_INVALID_ARGUMENT },
 	[TK_FIELD_CONCERT_ID]     = { "concert_id",      TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
 	[TK_FIELD_RESERVATION_ID] = { "reservation_id",  TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
 	[TK_FIELD_DATE]           = { "date",            TK_KIND_DATE,   0,   0,           TK_INVALID_ARGUMENT },
@@ -32,7 +34,7 @@ const struct tk_fielddef tk_fields[TK_FIELD__MAX] = {
 	[TK_FIELD_CODE]           = { "code",            TK_KIND_CODE,   0,   0,           TK_INTERNAL },
 };
 
-/* The field of this name; TK_FIELD__MAX when none. */
+/* The (first) field of this name; TK_FIELD__MAX when none. */
 enum tk_field
 tk_valid_field(const char *name, size_t n)
 {

@@ -64,13 +64,15 @@ ALTER TABLE ticket.queues
   DROP CONSTRAINT queues_check,
   ADD COLUMN settled bigint NOT NULL DEFAULT 0,
   ADD COLUMN pending_upto bigint,
-  ADD COLUMN pending_xids xid8[],
+  ADD COLUMN pending_joins text[],
   ADD CHECK (admitted <= settled),
-  ADD CHECK ((pending_upto IS NULL) = (pending_xids IS NULL));
+  ADD CHECK ((pending_upto IS NULL) = (pending_joins IS NULL));
 COMMENT ON COLUMN ticket.queues.settled IS
   'Every seq up to here is a committed token or a recorded hole: admission stays at or below it.';
 COMMENT ON COLUMN ticket.queues.pending_upto IS
-  'The sequence''s value when pending_xids were running: once they all ended, missing seqs up to here are holes.';
+  'The sequence''s value when the joins pending_joins were running: once they all ended, missing seqs up to here are holes.';
+COMMENT ON COLUMN ticket.queues.pending_joins IS
+  'Virtual transaction ids of the joins (holders of ticket.sale_lock) running when pending_upto was read.';
 COMMENT ON TABLE ticket.queues IS
   'Per-concert queue counters; its row lock serialises admissions (joins take seq from ticket.queue_seq_<id>).';
 

@@ -145,14 +145,27 @@ $$;
 COMMENT ON FUNCTION ticket.turns_wanted(bigint, int) IS
   'Seats nobody holds or bought (counted up to p_cap), less the live turns that hold none yet: how many more turns make sense.';
 
--- Joins take seq from the concert's sequence and commit without any lock, so a seq may
--- be taken by a join still committing, or by one that rolled back (a hole, for good).
--- Every seq up to queues.settled is known to be a committed token or a hole recorded
--- as a drop; admission never passes it, so it stays in seq order and positions stay
--- exact up to there. Behind it a hole overstates positions by one until it settles:
--- at the next admission or tick once the joins that could still fill it have ended.
--- A join takes its xid before its seq, so every join that could hold a seq up to
--- pending_upto was in pending_xids or had ended when they were read.
+CREATE OR REPLACE FUNCTION ticket.running_joins(p_concert_id bigint)
+RETURNS SETOF text
+LANGUAGE sql VOLATILE
+AS $$
+  -- pg_locks reads the lock table as it is now (no snapshot); not this transaction.
+  SELECT l.virtualtransaction FROM pg_locks l
+  WHERE l.locktype = 'advisory' AND l.classid = 7243::oid AND l.objid::bigint = p_concert_id AND l.objsubid = 2
+    AND l.granted AND l.pid <> pg_backend_pid()
+$$;
+COMMENT ON FUNCTION ticket.running_joins(bigint) IS
+  'The transactions of other sessions joining the concert now (holding ticket.sale_lock).';
+
+-- Joins take seq from the concert's sequence and commit without waiting for each other,
+-- so a seq may belong to a join still committing, or to one that rolled back (a hole,
+-- for good). Every seq up to queues.settled is known to be a committed token or a hole
+-- recorded as a drop; admission never passes it, so it stays in seq order and positions
+-- are exact up to there. Behind it a hole overstates positions by one until it settles:
+-- at the next admission (or tick) after every join that was running when it was noticed
+-- has ended. Each join holds ticket.sale_lock shared from before it takes its seq to its
+-- commit, so the lock's holders, read after the sequence, include every join that could
+-- still fill a seq up to the value read.
 CREATE OR REPLACE FUNCTION ticket.settle(p_concert_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql
@@ -167,7 +180,7 @@ BEGIN
   SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
   v_was := v_q;
   IF v_q.pending_upto IS NOT NULL
-     AND NOT EXISTS (SELECT 1 FROM unnest(v_q.pending_xids) x WHERE pg_xact_status(x) = 'in progress') THEN
+     AND NOT EXISTS (SELECT 1 FROM ticket.running_joins(p_concert_id) j WHERE j = ANY (v_q.pending_joins)) THEN
     -- Nobody can fill a missing seq up to pending_upto any more (read in a later
     -- statement, so with a snapshot that sees every one of those joins' commits).
     SELECT array_agg(s) INTO v_holes
@@ -178,7 +191,7 @@ BEGIN
     END IF;
     v_q.settled := greatest(v_q.settled, v_q.pending_upto);
     v_q.pending_upto := NULL;
-    v_q.pending_xids := NULL;
+    v_q.pending_joins := NULL;
   END IF;
   -- Committed tokens right behind settled settle at once (our own uncommitted one too:
   -- it rolls back with this update).
@@ -192,11 +205,11 @@ BEGIN
     IF v_last > v_q.settled THEN
       -- Something is missing right behind settled: note who could still fill it.
       v_q.pending_upto := v_last;
-      v_q.pending_xids := ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot()));
+      v_q.pending_joins := ARRAY(SELECT ticket.running_joins(p_concert_id));
     END IF;
   END IF;
-  IF (v_q.settled, v_q.pending_upto, v_q.pending_xids) IS DISTINCT FROM (v_was.settled, v_was.pending_upto, v_was.pending_xids) THEN
-    UPDATE ticket.queues SET settled = v_q.settled, pending_upto = v_q.pending_upto, pending_xids = v_q.pending_xids
+  IF (v_q.settled, v_q.pending_upto, v_q.pending_joins) IS DISTINCT FROM (v_was.settled, v_was.pending_upto, v_was.pending_joins) THEN
+    UPDATE ticket.queues SET settled = v_q.settled, pending_upto = v_q.pending_upto, pending_joins = v_q.pending_joins
     WHERE concert_id = p_concert_id;
   END IF;
   RETURN v_q.settled;
@@ -457,23 +470,29 @@ BEGIN
       PERFORM ticket.fail('T409F', format('the queue of concert %s opens at %s', p_concert_id, v_concert.pre_queue_opens_at),
         json_build_object('pre_queue_opens_at', v_concert.pre_queue_opens_at, 'sale_opens_at', v_concert.sale_opens_at),
         'come back when the pre-queue opens');
-    ELSIF now() < v_concert.sale_opens_at THEN
-      -- The opening places every pre-queue entry: it waits for this join to commit, or
-      -- this join waits for it and lines up behind.
-      PERFORM ticket.sale_lock(p_concert_id, p_exclusive => false);
-      IF (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
-        v_status := 'PRE_QUEUE';
-      END IF;
-    ELSE
+    ELSIF now() >= v_concert.sale_opens_at THEN
       PERFORM ticket.open_sale(p_concert_id);
     END IF;
+  END IF;
+  -- Shared by every join until it commits, before it takes a seq: the opening waits
+  -- for the pre-queue joins in flight (or they for it, and line up behind), and
+  -- ticket.settle sees which joins could still fill a seq. Joins never wait for
+  -- each other on it.
+  PERFORM ticket.sale_lock(p_concert_id, p_exclusive => false);
+  IF v_concert.sale_opens_at IS NOT NULL AND v_concert.opened_at IS NULL
+     AND (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
+    v_status := 'PRE_QUEUE';
+  ELSIF EXISTS (SELECT 1 FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id
+                WHERE q.concert_id = p_concert_id AND NOT q.sold_out
+                  AND c.max_active > ticket.queue_active(p_concert_id)) THEN
+    -- A free slot: take the queue lock before the seq, so that joins arriving together
+    -- are admitted at once and in seq order. Only while slots are free (the first
+    -- max_active of a sale); in a full room joins take no lock at all.
+    PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
   END IF;
 
   v_nonce := gen_random_bytes(16);
   v_token := ticket.queue_token(p_api_key, v_nonce);
-  IF v_status = 'WAITING' THEN
-    PERFORM pg_current_xact_id();  -- the xid before the seq: ticket.settle relies on it
-  END IF;
   -- The same user joining twice at once: the second waits for the first to commit and
   -- gets its token (its seq is a hole, settled later).
   INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status)

@@ -192,7 +192,7 @@ $$;
 CREATE FUNCTION bench.reset_joins(p_concert bigint) RETURNS void LANGUAGE sql AS $$
   DELETE FROM ticket.queue_tokens WHERE concert_id = p_concert;
   DELETE FROM ticket.queue_drops WHERE concert_id = p_concert;
-  UPDATE ticket.queues SET settled = 0, admitted = 0, pending_upto = NULL, pending_xids = NULL
+  UPDATE ticket.queues SET settled = 0, admitted = 0, pending_upto = NULL, pending_joins = NULL
   WHERE concert_id = p_concert;
   SELECT setval(ticket.queue_seq(p_concert), 1, false);
   SELECT setval('bench.next_join', 1, false);

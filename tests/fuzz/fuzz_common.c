@@ -218,8 +218,8 @@ is_int_in(const char *s, long long lo, long long hi)
 
 /* ---------------------------------------------------- the stand-in database */
 
-enum pk { P_KEY, P_TOKEN, P_IDEM, P_ID, P_ID_OPT, P_LIMIT, P_AMOUNT, P_NAME,
-	P_DATE, P_SEATS, P_CODE, P_NONE };
+enum pk { P_KEY, P_TOKEN, P_IDEM, P_ID, P_ID_OPT, P_LIMIT, P_AFTER,
+	P_ENTRIES_LIMIT, P_AMOUNT, P_NAME, P_DATE, P_SEATS, P_CODE, P_NONE };
 
 static const enum pk stmt_params[TK_STMT__MAX][TK_PARAMS_MAX] = {
 	[TK_STMT_CREATE_USER]        = { P_NAME, P_NONE },
@@ -227,6 +227,9 @@ static const enum pk stmt_params[TK_STMT__MAX][TK_PARAMS_MAX] = {
 	[TK_STMT_CHARGE_WALLET]      = { P_KEY, P_AMOUNT, P_IDEM, P_NONE },
 	[TK_STMT_LIST_TRANSACTIONS]  = { P_KEY, P_LIMIT, P_ID_OPT, P_NONE },
 	[TK_STMT_LIST_CONCERTS]      = { P_NONE },
+	[TK_STMT_GET_CONCERT]        = { P_ID, P_NONE },
+	[TK_STMT_SHUFFLE_PROOF]      = { P_ID, P_NONE },
+	[TK_STMT_SHUFFLE_ENTRIES]    = { P_ID, P_AFTER, P_ENTRIES_LIMIT, P_NONE },
 	[TK_STMT_ISSUE_TOKEN]        = { P_KEY, P_ID, P_NONE },
 	[TK_STMT_QUEUE_STATUS]       = { P_TOKEN, P_NONE },
 	[TK_STMT_LEAVE_QUEUE]        = { P_TOKEN, P_NONE },
@@ -236,6 +239,7 @@ static const enum pk stmt_params[TK_STMT__MAX][TK_PARAMS_MAX] = {
 	[TK_STMT_GET_RESERVATION]    = { P_KEY, P_TOKEN, P_ID, P_NONE },
 	[TK_STMT_CANCEL_RESERVATION] = { P_KEY, P_TOKEN, P_ID, P_NONE },
 	[TK_STMT_PAY_RESERVATION]    = { P_KEY, P_TOKEN, P_ID, P_IDEM, P_NONE },
+	[TK_STMT_REFUND_RESERVATION] = { P_KEY, P_ID, P_IDEM, P_NONE },
 	[TK_STMT_HEALTH]             = { P_NONE },
 	[TK_STMT_METRICS]            = { P_NONE },
 	[TK_STMT_NOTE_ERROR]         = { P_CODE, P_NONE },
@@ -268,6 +272,12 @@ check_param(enum tk_stmt s, int i, enum pk k, const char *v)
 		break;
 	case P_LIMIT:
 		FUZZ_CHECK(is_int_in(v, 1, 200), "api.%s: $%d limit %s", fn, i + 1, v);
+		break;
+	case P_AFTER:
+		FUZZ_CHECK(is_int_in(v, 0, INT64_MAX), "api.%s: $%d after %s", fn, i + 1, v);
+		break;
+	case P_ENTRIES_LIMIT:
+		FUZZ_CHECK(is_int_in(v, 1, 1000), "api.%s: $%d limit %s", fn, i + 1, v);
 		break;
 	case P_AMOUNT:
 		FUZZ_CHECK(is_int_in(v, 1, 10000000), "api.%s: $%d amount %s", fn, i + 1, v);

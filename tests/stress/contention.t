@@ -74,11 +74,22 @@ def note(kind, r, expected):
 
 
 def renew_token(c, u):
-    """A paid user's token is DONE: join again (admitted at once)."""
+    """A paid user's token is DONE: join again. With free slots that is a turn at
+    once, unless another join ahead in line is still committing: then WAITING, and
+    the poll after Retry-After (1 s) is admitted, as a page would do it."""
     r = c.req("POST", "/api/concerts/%d/queue" % cid, key=u.key)
     note("queue", r, {(201, None), (200, None)})
-    if r.status in (200, 201):
-        u.token = r.json()["token"]
+    if r.status not in (200, 201):
+        return
+    u.token = r.json()["token"]
+    for _ in range(10):
+        if r.json().get("status") != "WAITING":
+            return
+        time.sleep(int(r.headers.get("retry-after", "1")))
+        r = c.req("GET", "/api/queue", token=u.token)
+        note("poll", r, {(200, None)})
+        if r.status != 200:
+            return
 
 
 def seat_map(c, u, date):

@@ -39,50 +39,12 @@ PER = 3                         # users per client
 # Fewest 2xx answers of each kind (holds, payments, charges) the checks must
 # cover: the bounded run makes about 200 of each; one with fewer did not test much.
 MIN_ANSWERS = lib.env_int("CRASH_MIN_ANSWERS", 50)
-PGDATA = os.path.join(lib.VAR, "pg")
-MAKE_CLUSTER = ["make", "-s", "-C", lib.ROOT, "VAR=" + lib.VAR, "PGPORT=" + os.environ.get("PGPORT", "")]
-
 tap = lib.Tap()
 lib.exit_on_signals()
 t0 = time.time()
 
 
-def postmaster_pid():
-    try:
-        with open(os.path.join(PGDATA, "postmaster.pid")) as f:
-            return int(f.readline())
-    except (OSError, ValueError):
-        return None
-
-
-def alive(pid):
-    """Running, and not a zombie waiting for its parent (or init) to reap it."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def cluster_up(timeout=60):
-    """make cluster-up until it succeeds: the killed postmaster's backends must go first."""
-    deadline = time.time() + timeout
-    while True:
-        p = subprocess.run(MAKE_CLUSTER + ["cluster-up"], capture_output=True, text=True)
-        if p.returncode == 0 and lib.psql("SELECT 1", check=False):
-            return True
-        if time.time() > deadline:
-            tap.diag("cluster-up: " + p.stdout + p.stderr)
-            return False
-        time.sleep(0.2)
-
-
-def restore_cluster():
-    if postmaster_pid() is None or not alive(postmaster_pid()):
-        cluster_up()
-
-
-atexit.register(restore_cluster)
+atexit.register(lib.restore_cluster)
 
 svc = lib.Service(PORT).start()
 cid, dates = lib.create_concert("Crash", seats=3000, max_active=1000, max_seats=4, days=(10,))  # seats bought count: up to 4 each
@@ -196,25 +158,10 @@ lighttpd = subprocess.run(["pgrep", "-s", open(os.path.join(lib.VAR, "serve-%d.p
 crashes = 0
 for cycle in range(1, CYCLES + 1):
     phase[0] = "down%d" % cycle
-    pm = postmaster_pid()
-    children = [int(c) for c in subprocess.run(["pgrep", "-P", str(pm)], capture_output=True,
-                                                text=True).stdout.split()]
-    os.kill(pm, 9)
-    gone = lib.wait_until(lambda: not alive(pm), 30)
-    # Backends leave when they notice the postmaster is gone, but pg_cron's launcher
-    # may run on: as PostgreSQL's own hint says, an operator ends what is left of the
-    # old server before starting it again (its shared memory must be free).
-    if not lib.wait_until(lambda: not any(alive(c) for c in children), 5):
-        left = [c for c in children if alive(c)]
-        tap.diag("cycle %d: ending %d leftover processes of the killed server" % (cycle, len(left)))
-        for c in left:
-            try:
-                os.kill(c, 9)
-            except OSError:
-                pass
-        lib.wait_until(lambda: not any(alive(c) for c in children), 10)
+    pm = lib.postmaster_pid()
+    gone = lib.crash_postmaster(tap)
     errors_seen = lib.wait_until(lambda: count(phase[0], 503) >= 5, 10)
-    up = gone and cluster_up()
+    up = gone and lib.cluster_up(tap)
     phase[0] = "up%d" % cycle
     back = up and lib.wait_until(lambda: lib.health(PORT).status == 200, 30)
     tap.ok(gone and up and back, "cycle %d: postmaster %d killed, started again, /api/health answers 200" % (cycle, pm))

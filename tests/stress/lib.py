@@ -112,6 +112,71 @@ def sql_lit(s):
     return "'" + str(s).replace("'", "''") + "'"
 
 
+# ---------------------------------------------------------------- crashes
+
+PGDATA = os.path.join(VAR, "pg")
+MAKE_CLUSTER = ["make", "-s", "-C", ROOT, "VAR=" + VAR, "PGPORT=" + os.environ.get("PGPORT", "")]
+
+
+def postmaster_pid():
+    try:
+        with open(os.path.join(PGDATA, "postmaster.pid")) as f:
+            return int(f.readline())
+    except (OSError, ValueError):
+        return None
+
+
+def alive(pid):
+    """Running, and not a zombie waiting for its parent (or init) to reap it."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def crash_postmaster(tap):
+    """kill -9 the postmaster; True once it and its children are gone."""
+    pm = postmaster_pid()
+    children = [int(c) for c in subprocess.run(["pgrep", "-P", str(pm)], capture_output=True,
+                                                text=True).stdout.split()]
+    os.kill(pm, 9)
+    gone = wait_until(lambda: not alive(pm), 30)
+    # Backends leave when they notice the postmaster is gone, but pg_cron's launcher
+    # may run on: as PostgreSQL's own hint says, an operator ends what is left of the
+    # old server before starting it again (its shared memory must be free).
+    if not wait_until(lambda: not any(alive(c) for c in children), 5):
+        left = [c for c in children if alive(c)]
+        tap.diag("ending %d leftover processes of the killed server" % len(left))
+        for c in left:
+            try:
+                os.kill(c, 9)
+            except OSError:
+                pass
+        wait_until(lambda: not any(alive(c) for c in children), 10)
+    return gone
+
+
+def cluster_up(tap=None, timeout=60):
+    """make cluster-up until it succeeds: the killed postmaster's backends must go first."""
+    deadline = time.time() + timeout
+    while True:
+        p = subprocess.run(MAKE_CLUSTER + ["cluster-up"], capture_output=True, text=True)
+        if p.returncode == 0 and psql("SELECT 1", check=False):
+            return True
+        if time.time() > deadline:
+            if tap:
+                tap.diag("cluster-up: " + p.stdout + p.stderr)
+            return False
+        time.sleep(0.2)
+
+
+def restore_cluster():
+    """At exit: a test that dies between a crash and the restart leaves the cluster up."""
+    if postmaster_pid() is None or not alive(postmaster_pid()):
+        cluster_up()
+
+
 def invariants():
     """admin.check_invariants() rows as 'invariant: detail' strings."""
     return [": ".join(r) for r in psql("SELECT invariant, detail FROM admin.check_invariants()")]

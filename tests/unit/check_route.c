@@ -100,6 +100,14 @@ START_TEST(bindings)
 	ck_assert_int_eq(rt.route, TK_ROUTE_GET_RESERVATION);
 	ck_assert_str_eq(rt.values[0], "-1");
 	/* percent-decoded, literal segments too */
+	tk_route_find(TK_GET, "/api/concerts/9/shuffle/entries", &rt);
+	ck_assert_int_eq(rt.route, TK_ROUTE_SHUFFLE_ENTRIES);
+	ck_assert_int_eq(rt.nvars, 1);
+	ck_assert_int_eq(rt.fields[0], TK_FIELD_CONCERT_ID);
+	ck_assert_str_eq(rt.values[0], "9");
+	tk_route_find(TK_GET, "/api/concerts/9", &rt);
+	ck_assert_int_eq(rt.route, TK_ROUTE_GET_CONCERT);
+	ck_assert_str_eq(rt.values[0], "9");
 	tk_route_find(TK_GET, "/api/%77allet", &rt);
 	ck_assert_int_eq(rt.route, TK_ROUTE_GET_WALLET);
 	tk_route_find(TK_GET, "/api/reservations/%33%34", &rt);
@@ -116,6 +124,9 @@ START_TEST(not_found)
 		"/apiusers", "/api/user", "/api/users/1", "/api/wallet/",
 		"/api/wallet/charge/x", "/api/concerts/", "/api/concerts//queue",
 		"/api/concerts/1/queue/", "/api/concerts/1/queues",
+		"/api/concerts/1/", "/api/concerts/1/shuffle/",
+		"/api/concerts/1/shuffles", "/api/concerts/1/entries",
+		"/api/concerts/1/shuffle/entries/1", "/api/concerts/1/shuffle/x",
 		"/api/concerts/1/dates/2026-12-24", "/api/concerts/1/dates/2026-12-24/seats/7",
 		"/api/reservations/1/payments", "/api/reservations/1/payment/x",
 		"/api/queue/1", "/api/health/", "/api/metrics.txt",
@@ -187,6 +198,9 @@ START_TEST(method_not_allowed)
 		{ TK_PATH_WALLET_CHARGE,       "POST" },
 		{ TK_PATH_WALLET_TRANSACTIONS, "GET" },
 		{ TK_PATH_CONCERTS,            "GET" },
+		{ TK_PATH_CONCERT,             "GET" },
+		{ TK_PATH_SHUFFLE,             "GET" },
+		{ TK_PATH_SHUFFLE_ENTRIES,     "GET" },
 		{ TK_PATH_CONCERT_QUEUE,       "POST" },
 		{ TK_PATH_QUEUE,               "GET, DELETE" },
 		{ TK_PATH_CONCERT_DATES,       "GET" },

@@ -68,6 +68,15 @@ static const struct {
 	    NULL, TK_STMT_LIST_TRANSACTIONS },
 	{ TK_PROG_CONCERTS, "GET", "/api/concerts", NULL,
 	    TK_STMT_LIST_CONCERTS },
+	{ TK_PROG_CONCERTS, "GET", "/api/concerts/12", NULL,
+	    TK_STMT_GET_CONCERT },
+	{ TK_PROG_CONCERTS, "GET", "/api/concerts/12/shuffle", NULL,
+	    TK_STMT_SHUFFLE_PROOF },
+	{ TK_PROG_CONCERTS, "GET", "/api/concerts/12/shuffle/entries", NULL,
+	    TK_STMT_SHUFFLE_ENTRIES },
+	{ TK_PROG_CONCERTS, "GET",
+	    "/api/concerts/12/shuffle/entries?after=9223372036854775807&limit=1000",
+	    NULL, TK_STMT_SHUFFLE_ENTRIES },
 	{ TK_PROG_QUEUE, "POST", "/api/concerts/12/queue", NULL,
 	    TK_STMT_ISSUE_TOKEN },
 	{ TK_PROG_QUEUE, "POST", "/api/concerts/12/queue", "{}",
@@ -294,6 +303,41 @@ START_TEST(query_values)
 }
 END_TEST
 
+/* The shuffle's entries: after 0 or more, limit 1 to 1000 (not 200). */
+START_TEST(entries_query)
+{
+	static const char *const bad[] = {
+		"limit=0", "limit=1001", "limit=-1", "limit=abc", "limit=",
+		"limit=1.5", "limit=1&limit=2", "after=-1", "after=x",
+		"after=", "after=01", "after=9223372036854775808",
+		"after=1&after=2", "after=%zz",
+	};
+	struct tk_req	*r;
+	char		 uri[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(uri, sizeof(uri), "/api/concerts/3/shuffle/entries?%s",
+		    bad[i]);
+		r = run(TK_PROG_CONCERTS, "GET", uri, NULL);
+		ck_refused(r, 400, "INVALID_ARGUMENT");
+		ck_assert_str_eq(reply_field(r), bad[i][0] == 'l' ? "limit" :
+		    "after");
+	}
+	r = run(TK_PROG_CONCERTS, "GET", "/api/concerts/3/shuffle/entries?limit=201&after=0", NULL);
+	ck_reached(r, TK_STMT_SHUFFLE_ENTRIES);
+	ck_assert_str_eq(r->args[TK_FIELD_ENTRIES_LIMIT], "201");
+	ck_assert_str_eq(r->args[TK_FIELD_AFTER], "0");
+	ck_assert_ptr_null(r->args[TK_FIELD_LIMIT]);
+	r = run(TK_PROG_CONCERTS, "GET", "/api/concerts/x/shuffle", NULL);
+	ck_refused(r, 400, "INVALID_ARGUMENT");
+	ck_assert_str_eq(reply_field(r), "concert_id");
+	r = run(TK_PROG_CONCERTS, "GET", "/api/concerts/0", NULL);
+	ck_refused(r, 400, "INVALID_ARGUMENT");
+	ck_assert_str_eq(reply_field(r), "concert_id");
+}
+END_TEST
+
 /* POST /api/wallet/charge with this body; content type application/json. */
 static struct tk_req *
 charge(const char *body, size_t len)
@@ -477,6 +521,10 @@ START_TEST(declared_rules)
 	ck_reached(r, TK_STMT_LIST_TRANSACTIONS);
 	ck_assert_str_eq(r->args[TK_FIELD_LIMIT], "50");
 	ck_assert_ptr_null(r->args[TK_FIELD_BEFORE]);
+	r = run(TK_PROG_CONCERTS, "GET", "/api/concerts/3/shuffle/entries", NULL);
+	ck_reached(r, TK_STMT_SHUFFLE_ENTRIES);
+	ck_assert_str_eq(r->args[TK_FIELD_AFTER], "0");
+	ck_assert_str_eq(r->args[TK_FIELD_ENTRIES_LIMIT], "1000");
 	/* members a route does not declare are not read */
 	r = run(TK_PROG_WALLET, "POST", "/api/wallet/charge",
 	    "{\"amount\": 5, \"name\": 7}");
@@ -505,6 +553,7 @@ serve_suite(void)
 	tcase_add_test(tc, idempotency_key);
 	tcase_add_test(tc, path_values);
 	tcase_add_test(tc, query_values);
+	tcase_add_test(tc, entries_query);
 	tcase_add_test(tc, amounts);
 	tcase_add_test(tc, names);
 	tcase_add_test(tc, hold_bodies);
