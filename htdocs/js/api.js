@@ -150,6 +150,11 @@ export async function requestOnce(method, path, options, key, tries = 3) {
 
 // ---- the endpoints the page uses --------------------------------------------------
 
+/** Where a concert's proof of the pre-queue order is published (also linked from the page). */
+export function shufflePath(concertId) {
+  return `/api/concerts/${encodeURIComponent(concertId)}/shuffle`;
+}
+
 export const api = {
   signUp: (name) => request('POST', '/api/users', { body: { name }, auth: false }),
   wallet: () => request('GET', '/api/wallet'),
@@ -157,6 +162,7 @@ export const api = {
   transactions: (limit = 50, before = null) =>
     request('GET', `/api/wallet/transactions?limit=${limit}${before != null ? `&before=${encodeURIComponent(before)}` : ''}`),
   concerts: () => request('GET', '/api/concerts', { auth: false }),
+  shuffle: (concertId) => request('GET', shufflePath(concertId), { auth: false }),
   joinQueue: (concertId) => request('POST', `/api/concerts/${encodeURIComponent(concertId)}/queue`),
   queueStatus: (token) => request('GET', '/api/queue', { queueToken: token, auth: false }),
   leaveQueue: (token, keepalive = false) =>

@@ -3,7 +3,7 @@
 // from `state`, so it can be drawn again (say, in the other language) at any time.
 
 import { api, ApiError, setApiKey, msUntil } from './api.js';
-import { t, getLang, setLang, onLangChange, applyStatic } from './i18n.js';
+import { t, getLang, setLang, onLangChange, applyStatic, timeOfDay } from './i18n.js';
 import { h, replace, focusedId, refocus } from './dom.js';
 import { loadAccount, saveAccount, forgetAccount, loadBookings, addBooking, mountSignup } from './account.js';
 import { mountConcerts } from './concerts.js';
@@ -11,6 +11,7 @@ import { QueueSession, mountWaitingRoom, endText } from './queue.js';
 import { mountBooking, newBooking } from './seats.js';
 import { mountCheckout, mountDone } from './checkout.js';
 import { mountWallet } from './wallet.js';
+import { mountProof } from './proof.js';
 
 const VIEWS = {
   signup: mountSignup,
@@ -20,6 +21,7 @@ const VIEWS = {
   checkout: mountCheckout,
   done: mountDone,
   wallet: mountWallet,
+  proof: mountProof,
 };
 // Views that belong to a visit of a queue; elsewhere a banner leads back to it.
 const QUEUE_VIEWS = new Set(['queue', 'booking', 'checkout', 'done']);
@@ -35,6 +37,7 @@ const state = {
   reservation: null,    // the HELD reservation being paid
   payKey: null,         // {reservation, key}: Idempotency-Key of the payment attempt under way
   confirmation: null,   // {payment, reservation, concert, token} after paying
+  proofConcert: null,   // the concert whose proof of the pre-queue order is shown
 };
 
 // The HELD reservation is also kept in sessionStorage: leaving the page gives up the
@@ -77,6 +80,7 @@ function resolve(name) {
   if (name === 'booking' && !(s && s.status === 'ACTIVE')) return s ? 'queue' : 'concerts';
   if (name === 'checkout' && !(s && s.status === 'ACTIVE' && state.reservation)) return s ? resolve('booking') : 'concerts';
   if (name === 'done' && !state.confirmation) return 'concerts';
+  if (name === 'proof' && !state.proofConcert) return 'concerts';
   return VIEWS[name] ? name : 'concerts';
 }
 
@@ -100,7 +104,8 @@ function drawChrome() {
   el.account.hidden = !signedIn;
   el.accountName.textContent = signedIn ? t('user.signedInAs', { name: state.account.name }) : '';
   for (const btn of el.nav.querySelectorAll('[data-view]')) {
-    const here = btn.dataset.view === state.view || (btn.dataset.view === 'concerts' && state.view === 'done');
+    const here = btn.dataset.view === state.view
+      || (btn.dataset.view === 'concerts' && (state.view === 'done' || state.view === 'proof'));
     if (here) btn.setAttribute('aria-current', 'page');
     else btn.removeAttribute('aria-current');
   }
@@ -120,7 +125,8 @@ function drawBanner() {
     return;
   }
   let text;
-  if (s.status === 'WAITING') text = t('banner.waiting', { title: s.concert.title, n: s.position ?? '–' });
+  if (s.status === 'PRE_QUEUE') text = t('banner.prequeue', { title: s.concert.title, time: s.opensAt ? timeOfDay(s.opensAt) : '–' });
+  else if (s.status === 'WAITING') text = t('banner.waiting', { title: s.concert.title, n: s.position ?? '–' });
   else if (s.waitlisted) text = t('banner.waitlist', { title: s.concert.title, n: s.position });
   else if (s.status === 'ACTIVE') text = t('banner.active', { title: s.concert.title });
   else if (s.status === 'JOINING') text = t('queue.joining');
@@ -196,7 +202,7 @@ let lastStatus = null;
 function onSessionChange(s) {
   if (s !== state.session) return;
   if (s.status !== lastStatus) {
-    const waited = lastStatus === 'WAITING' || lastStatus === 'SOLD_OUT';
+    const waited = lastStatus === 'PRE_QUEUE' || lastStatus === 'WAITING' || lastStatus === 'SOLD_OUT';
     lastStatus = s.status;
     if (s.status === 'ACTIVE') {
       if (state.view === 'queue') {
@@ -322,6 +328,10 @@ const ctx = {
   resume,
   leave,
   rejoin: (concert) => join(concert),
+  proof: (concert) => {
+    state.proofConcert = concert;
+    go('proof');
+  },
   gateError,
   authError,
   held,

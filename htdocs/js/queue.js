@@ -1,18 +1,20 @@
 // The waiting room: one queue token per concert, polled no faster than the server's
-// Retry-After asks, left on "leave queue" and when the page goes away. After the
+// Retry-After asks, left on "leave queue" and when the page goes away. Before a sale
+// opens the token waits in the pre-queue (PRE_QUEUE, no position) with a countdown to
+// the draw; the server's Retry-After brings the page back just after it. After the
 // sell-out the same token is a place on the waiting list (SOLD_OUT with a position),
 // polled the same way until a seat comes back and the turn begins (ACTIVE).
 
 import { api, ApiError, msUntil } from './api.js';
-import { t, duration, errorText } from './i18n.js';
-import { h, setText, notice } from './dom.js';
+import { t, duration, clock, timeOfDay, errorText } from './i18n.js';
+import { h, setText, notice, focusedId, refocus } from './dom.js';
 
-const LIVE = new Set(['JOINING', 'WAITING', 'ACTIVE']);
+const LIVE = new Set(['JOINING', 'PRE_QUEUE', 'WAITING', 'ACTIVE']);
 const DEFAULT_RETRY = 5;   // seconds, when the server sent no Retry-After
 const MAX_BACKOFF = 60;    // seconds between polls after repeated network trouble
 
 /**
- * One visit to one concert's queue. status: JOINING, WAITING, ACTIVE, SOLD_OUT (on the
+ * One visit to one concert's queue. status: JOINING, PRE_QUEUE, WAITING, ACTIVE, SOLD_OUT (on the
  * waiting list while it has a token and a position), or the end states EXPIRED, LEFT,
  * DONE, SOLD_OUT (without a place), INVALID (token refused), FAILED (could not join).
  */
@@ -21,6 +23,8 @@ export class QueueSession {
     this.concert = concert;
     this.concertId = concert.id;
     this.token = null;
+    this.entryId = null;       // the token's public name, shown in the published order
+    this.opensAt = null;       // when the sale opens (RFC 3339), while there is a pre-queue
     this.status = 'JOINING';
     this.position = null;
     this.firstPosition = null;
@@ -75,13 +79,20 @@ export class QueueSession {
     this.error = null;
     this.failures = 0;
     if (data.token) this.token = data.token;
+    if (data.entry_id) this.entryId = data.entry_id;
+    this.opensAt = data.opens_at ?? null;
+    // The wait in line (and its progress) starts at the opening, not at the pre-queue join.
+    if (this.status === 'PRE_QUEUE' && data.status !== 'PRE_QUEUE') this.joinedAt = Date.now();
     this.status = data.status;
     this.position = data.position ?? null;
     this.eta = data.eta_seconds ?? null;
     this.etaAt = Date.now();
     this.expiresAt = data.expires_at ?? null;
     this.clearTimer();
-    if (this.status === 'WAITING') {
+    if (this.status === 'PRE_QUEUE') {
+      this.retryAfter = retryAfter ?? DEFAULT_RETRY;
+      this.schedule(this.retryAfter);
+    } else if (this.status === 'WAITING') {
       if (this.position != null && (this.firstPosition == null || this.position > this.firstPosition)) {
         this.firstPosition = this.position;
       }
@@ -268,6 +279,28 @@ export function mountWaitingRoom(container, ctx) {
           t('queue.leaveWaitlist'))));
   }
 
+  function drawPreQueue() {
+    const text = h('p', { class: 'notice-text', id: 'prequeue-text' });
+    const countdown = h('p', { class: 'stat-value', id: 'prequeue-countdown' });
+    const next = h('p', { class: 'muted', id: 'queue-next' });
+    refs = { text, countdown, next };
+    body.replaceChildren(
+      h('div', { class: 'notice notice-info', id: 'prequeue' }, text),
+      h('div', { class: 'stats stats-two' },
+        h('div', { class: 'stat stat-main' }, h('p', { class: 'stat-label' }, t('queue.drawIn')), countdown),
+        h('div', { class: 'stat' }, h('p', { class: 'stat-label' }, t('queue.entryId')),
+          h('p', { class: 'stat-value hex', id: 'prequeue-entry' },
+            session.entryId || '–'))),
+      h('p', { class: 'hint' }, t('queue.entryHint'), ' ',
+        h('button', { type: 'button', class: 'btn btn-small btn-secondary', id: 'prequeue-proof', onclick: () => ctx.proof(session.concert) },
+          t('queue.proof'))),
+      next,
+      h('p', { class: 'hint' }, t('queue.keepOpen')),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'btn btn-secondary', id: 'queue-leave', onclick: () => ctx.leave() },
+          t('queue.leavePre'))));
+  }
+
   function drawJoining() {
     refs = {};
     body.replaceChildren(h('p', { class: 'loading', role: 'status' }, t('queue.joining')));
@@ -298,15 +331,20 @@ export function mountWaitingRoom(container, ctx) {
 
   function update() {
     if (!session || destroyed) return;
-    const next = session.status === 'WAITING' ? 'waiting'
+    const next = session.status === 'PRE_QUEUE' ? 'prequeue'
+      : session.status === 'WAITING' ? 'waiting'
       : session.waitlisted ? 'waitlist'
         : session.status === 'JOINING' ? 'joining'
           : session.status === 'ACTIVE' ? 'active' : 'ended';
     if (next !== phase) {
       const hadFocus = container.contains(document.activeElement) && document.activeElement !== title;
+      const keep = focusedId(container);
       phase = next;
-      ({ waiting: drawWaiting, waitlist: drawWaitlist, joining: drawJoining, active: drawActive, ended: drawEnded })[next]();
-      if (hadFocus && next !== 'waiting' && next !== 'waitlist') title.focus();
+      ({
+        prequeue: drawPreQueue, waiting: drawWaiting, waitlist: drawWaitlist, joining: drawJoining, active: drawActive, ended: drawEnded,
+      })[next]();
+      // The same control when it is still there (leave), else the heading.
+      if (hadFocus && !refocus(keep)) title.focus();
     }
     tick();
   }
@@ -326,6 +364,15 @@ export function mountWaitingRoom(container, ctx) {
   }
 
   function tick() {
+    if (phase === 'prequeue') {
+      const text = session.opensAt ? t('queue.prequeue', { time: timeOfDay(session.opensAt) }) : t('queue.title');
+      setText(refs.text, text);
+      const left = session.opensAt ? msUntil(session.opensAt) : null;
+      setText(refs.countdown, left == null ? '–' : left > 0 ? clock(left) : t('queue.drawing'));
+      setText(refs.next, nextCheckText());
+      announce(text);
+      return;
+    }
     if (phase === 'waitlist') {
       const text = waitlistText(session.position);
       setText(refs.text, text);

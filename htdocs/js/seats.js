@@ -86,8 +86,10 @@ export function mountBooking(container, ctx) {
   function drawDates() {
     const options = [h('option', { value: '' }, t('booking.chooseDate'))];
     for (const d of booking.dates || []) {
+      const later = d.booking_opens_at && msUntil(d.booking_opens_at) > 0
+        ? ` · ${t('booking.opensAt', { when: dateTime(d.booking_opens_at) })}` : '';
       options.push(h('option', { value: d.date },
-        t('booking.dateOption', { when: dateTime(d.starts_at), n: d.available_seats })));
+        t('booking.dateOption', { when: dateTime(d.starts_at), n: d.available_seats }) + later));
     }
     // A chosen date that sold out meanwhile stays choosable so its map stays readable.
     if (booking.date && !(booking.dates || []).some((d) => d.date === booking.date)) {

@@ -31,77 +31,25 @@
 
 const fs = require('fs');
 const path = require('path');
-const { spawnSync, execFileSync } = require('child_process');
+const {
+  ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, SERVICE, diag, assert, until, textMatches, psql, http: httpAt, loadPlaywright,
+  startService, stopService, screens, runSteps,
+} = require('./lib');
 
-const HERE = __dirname;
-const ROOT = process.env.TICKET_ROOT || path.resolve(HERE, '..', '..');
 const PORT = Number(process.env.JOURNEY_PORT || 18090);
 const EXTERNAL = process.env.JOURNEY_BASE_URL || '';
 const BASE = (EXTERNAL || `http://127.0.0.1:${PORT}`).replace(/\/+$/, '');
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'var', 'test-artifacts');
-const SERVICE = path.join(ROOT, 'tests', 'lib', 'service.sh');
 const BUDGET_MS = 240000;   // hard cap for the whole file (a normal run takes about 20 s)
 const STEP_MS = 30000;      // any one step
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 
-// ---- TAP ---------------------------------------------------------------------------
 const steps = [];
 function step(name, fn, { timeout = STEP_MS, always = false } = {}) {
   steps.push({ name, fn, timeout, always });
 }
-function diag(text) {
-  for (const line of String(text).split('\n')) console.log(`# ${line}`);
-}
 
-// ---- small helpers -------------------------------------------------------------------
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-/** Poll fn() until it returns a truthy value (returned), or fail after timeout ms. */
-async function until(what, fn, timeout = 10000, interval = 100) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e.message;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
-
-/** Wait until the locator's text matches re; returns the text. */
-async function textMatches(locator, re, timeout = 10000) {
-  let text = '';
-  await until(`text ${re}`, async () => {
-    text = ((await locator.textContent({ timeout: 1000 })) || '').replace(/\s+/g, ' ').trim();
-    return re.test(text);
-  }, timeout).catch((e) => { throw new Error(`${e.message}; text was "${text}"`); });
-  return text;
-}
-
-function psql(sql) {
-  return execFileSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-}
-
-async function http(method, urlPath, { key, token, body } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (key) headers.Authorization = `Bearer ${key}`;
-  if (token) headers['X-Queue-Token'] = token;
-  const res = await fetch(BASE + urlPath, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = text; }
-  return { status: res.status, data, headers: res.headers };
-}
+const http = (method, urlPath, options) => httpAt(BASE, method, urlPath, options);
 
 async function waitingCount(concertId) {
   const r = await http('GET', '/api/concerts');
@@ -109,71 +57,8 @@ async function waitingCount(concertId) {
   return c ? c.queue.waiting : null;
 }
 
-const shots = [];
-async function shot(page, name) {
-  const file = path.join(ARTIFACTS, name);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: file, fullPage: true });
-  shots.push(name);
-}
-
-// Accessibility basics, run on every screen that gets a screenshot.
-const a11yProblems = [];
-async function a11y(page, where) {
-  const problems = await page.evaluate(() => {
-    const out = [];
-    if (!document.documentElement.getAttribute('lang')) out.push('<html> has no lang');
-    for (const img of document.querySelectorAll('img')) {
-      if (!img.hasAttribute('alt')) out.push(`<img src="${img.getAttribute('src')}"> has no alt`);
-    }
-    const nameOf = (el) => {
-      const label = el.getAttribute('aria-label');
-      if (label && label.trim()) return label;
-      const by = el.getAttribute('aria-labelledby');
-      if (by) {
-        const s = by.split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
-        if (s) return s;
-      }
-      if (el.labels && el.labels.length) {
-        const s = [...el.labels].map((l) => l.textContent).join(' ').trim();
-        if (s) return s;
-      }
-      if (el.tagName === 'BUTTON' && el.textContent.trim()) return el.textContent.trim();
-      if (el.tagName === 'INPUT' && ['submit', 'button', 'reset'].includes(el.type) && el.value) return el.value;
-      const title = el.getAttribute('title');
-      return title && title.trim() ? title : '';
-    };
-    for (const el of document.querySelectorAll('input, select, textarea, button')) {
-      if (el.type === 'hidden') continue;
-      if (!nameOf(el)) out.push(`<${el.tagName.toLowerCase()} id="${el.id}"> has no accessible name`);
-    }
-    return out;
-  });
-  for (const p of problems) a11yProblems.push(`${where}: ${p}`);
-}
-
-// axe-core (tests/browser/package-lock.json) on every screen that gets a screenshot:
-// any serious or critical violation fails the run; the rest is printed.
-const axeFindings = [];
-async function axe(page, where) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
-    await page.addScriptTag({ path: path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js') });
-  }
-  const violations = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help,
-      nodes: v.nodes.map((n) => `${n.target.join(' ')}${n.any[0] ? `: ${n.any[0].message}` : ''}`),
-    }));
-  });
-  for (const v of violations) axeFindings.push({ where, ...v });
-}
-
-async function capture(page, name, where) {
-  await a11y(page, where);
-  await axe(page, where);
-  await shot(page, name);
-}
+// Accessibility basics and axe-core on every screen that gets a screenshot.
+const { shots, a11yProblems, axeFindings, capture } = screens();
 
 // ---- the run's shared state ------------------------------------------------------------
 let playwright;
@@ -205,13 +90,7 @@ step('chromium is installed at /usr/bin/chromium', () => {
 });
 
 step('playwright-core and axe-core are installed from package-lock.json', () => {
-  const mod = path.join(HERE, 'node_modules', 'playwright-core');
-  if (!fs.existsSync(mod) || !fs.existsSync(path.join(HERE, 'node_modules', 'axe-core'))) {
-    const r = spawnSync('npm', ['ci', '--prefix', HERE, '--no-audit', '--no-fund', '--loglevel=error'],
-      { encoding: 'utf8', timeout: 120000 });
-    if (r.status !== 0) throw new Error(`npm ci --prefix ${HERE} failed:\n${r.stdout}${r.stderr}${r.error || ''}`);
-  }
-  playwright = require(mod);
+  playwright = loadPlaywright();
 }, { timeout: 130000 });
 
 step('the service answers on the test port', async () => {
@@ -219,8 +98,7 @@ step('the service answers on the test port', async () => {
   if (!EXTERNAL) {
     assert(fs.existsSync(SERVICE), `${SERVICE} is missing`);
     serviceStarted = true;   // from here on, stop it however the run ends
-    const r = spawnSync(SERVICE, ['start', 'fastcgi', String(PORT)], { encoding: 'utf8', timeout: 90000 });
-    if (r.status !== 0) throw new Error(`service.sh start fastcgi ${PORT} failed (${r.status}):\n${r.stdout}${r.stderr}${r.error || ''}`);
+    startService(PORT);
   }
   const res = await fetch(`${BASE}/`);
   assert(res.ok, `GET / answered ${res.status}`);
@@ -240,11 +118,7 @@ step('a concert with room for one buyer at a time is created with psql', () => {
 });
 
 step('A and B open the page in Korean (<html lang="ko">) and sign up; the key is kept in the browser', async () => {
-  browser = await playwright.chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   Object.assign(ctx, { A: await newUser(DESKTOP, 'A'), B: await newUser(PHONE, 'B') });
   // B's queue polls, timed inside the page: when each GET /api/queue was sent, when
   // its answer came, the Retry-After it carried and the status and position it said.
@@ -762,82 +636,23 @@ step('no JavaScript errors in the pages', () => {
 
 // ---- run ------------------------------------------------------------------------------
 
-async function cleanup() {
-  if (browser) await browser.close().catch(() => {});
-  browser = null;
-  if (serviceStarted) {
-    serviceStarted = false;
-    const r = spawnSync(SERVICE, ['stop', String(PORT)], { encoding: 'utf8', timeout: 30000 });
-    if (r.status !== 0) diag(`service.sh stop ${PORT}: ${r.status} ${r.stdout}${r.stderr}`);
-  }
-}
-
-let printed = 0;
-function finishRemaining(reason) {
-  for (let i = printed; i < steps.length; i++) console.log(`not ok ${i + 1} - ${steps[i].name} (not run: ${reason})`);
-  printed = steps.length;
-}
-
-async function main() {
-  const started = Date.now();
-  console.log(`1..${steps.length}`);
-  let failed = null;
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i];
-    if (failed && !s.always) {
-      console.log(`not ok ${i + 1} - ${s.name} (not run: step ${failed} failed)`);
-      printed = i + 1;
-      continue;
+const started = Date.now();
+runSteps(steps, {
+  budgetMs: BUDGET_MS,
+  async cleanup(failed) {
+    diag(`screenshots in ${ARTIFACTS}: ${shots.join(' ')}`);
+    diag(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (failed && browser) {
+      // Leave a picture of where it stopped.
+      for (const who of ['A', 'B']) {
+        if (ctx[who]) await ctx[who].page.screenshot({ path: path.join(ARTIFACTS, `failed-${who}.png`), fullPage: true }).catch(() => {});
+      }
     }
-    let timer;
-    try {
-      await Promise.race([
-        Promise.resolve().then(s.fn),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`step took over ${s.timeout} ms`)), s.timeout); }),
-      ]);
-      console.log(`ok ${i + 1} - ${s.name}`);
-    } catch (e) {
-      console.log(`not ok ${i + 1} - ${s.name}`);
-      diag(e && e.stack ? e.stack : String(e));
-      if (!failed) failed = i + 1;
-    } finally {
-      clearTimeout(timer);
-      printed = i + 1;
+    if (browser) await browser.close().catch(() => {});
+    browser = null;
+    if (serviceStarted) {
+      serviceStarted = false;
+      stopService(PORT);
     }
-  }
-  diag(`screenshots in ${ARTIFACTS}: ${shots.join(' ')}`);
-  diag(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (failed && browser) {
-    // Leave a picture of where it stopped.
-    for (const who of ['A', 'B']) {
-      if (ctx[who]) await ctx[who].page.screenshot({ path: path.join(ARTIFACTS, `failed-${who}.png`), fullPage: true }).catch(() => {});
-    }
-  }
-  await cleanup();
-  return failed ? 1 : 0;
-}
-
-const watchdog = setTimeout(async () => {
-  console.log(`# the journey took over ${BUDGET_MS / 1000} s`);
-  finishRemaining('time budget exhausted');
-  await cleanup();
-  process.exit(1);
-}, BUDGET_MS);
-
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, async () => {
-    finishRemaining(`interrupted by ${sig}`);
-    await cleanup();
-    process.exit(1);
-  });
-}
-
-main().then((code) => {
-  clearTimeout(watchdog);
-  process.exitCode = code;
-}, async (e) => {
-  diag(e && e.stack ? e.stack : String(e));
-  finishRemaining('internal error');
-  await cleanup();
-  process.exit(1);
+  },
 });
