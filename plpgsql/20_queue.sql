@@ -411,7 +411,7 @@ BEGIN
     SELECT t.id, t.entry_id, t.concert_id, t.status, x.seq, t.expires_at, t.last_seen_at, x.seq IS NOT NULL AS waiting,
            q.sold_out, q.turn_seconds, q.settled, q.placed, c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
            c.sale_opens_at, c.shuffle_entries,
-           ticket.queue_position(t.concert_id, x.seq, q.admitted) AS position
+           CASE WHEN x.seq IS NOT NULL THEN ticket.queue_position(t.concert_id, x.seq, q.admitted) END AS position
     INTO v_t
     FROM ticket.queue_tokens t
     JOIN ticket.queues q ON q.concert_id = t.concert_id
