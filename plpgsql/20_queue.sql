@@ -1,28 +1,36 @@
 -- The waiting room: tokens, O(log n) positions, admission in arrival order.
 --
--- Lock order, to stay free of deadlocks: a transaction that both admits (locks the
--- concert's ticket.queues row) and changes a WAITING token locks the queues row first.
--- Admission expires ACTIVE tokens with SKIP LOCKED, so a payer holding its own ACTIVE
--- token may call it.
+-- Lock order, to stay free of deadlocks: the sale's advisory lock (ticket.sale_lock:
+-- shared by pre-queue joins and leaves, exclusive for the opening), the concerts row
+-- (NO KEY UPDATE, by the opening only), the concert's ticket.queues row (admission),
+-- then tokens. A transaction that both admits and changes a WAITING token locks the
+-- queues row first. Admission expires ACTIVE tokens with SKIP LOCKED, so a payer
+-- holding its own ACTIVE token may call it. Joins lock none of these: each takes its
+-- seq from the concert's sequence, and ticket.settle makes positions exact afterwards.
 
 -- Fenwick tree helpers. Seq numbers run up to 2^40; a drop touches at most 41 nodes,
 -- a prefix sum reads at most 41.
+-- Helpers that read tables are PL/pgSQL, whose plans are kept: a SQL function with a
+-- FROM clause is planned again on every call (a fifth of a poll's time, perf).
 CREATE OR REPLACE FUNCTION ticket.queue_drops_before(p_concert_id bigint, p_seq bigint)
 RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-  SELECT coalesce(sum(d.dropped), 0)::bigint
-  FROM ticket.queue_drops d
-  WHERE d.concert_id = p_concert_id
-    AND d.node IN (SELECT (p_seq >> b) << b FROM generate_series(0, 40) b WHERE (p_seq >> b) & 1 = 1)
+BEGIN
+  RETURN (SELECT coalesce(sum(d.dropped), 0)::bigint
+          FROM ticket.queue_drops d
+          WHERE d.concert_id = p_concert_id
+            AND d.node IN (SELECT (p_seq >> b) << b FROM generate_series(0, 40) b WHERE (p_seq >> b) & 1 = 1));
+END
 $$;
 COMMENT ON FUNCTION ticket.queue_drops_before(bigint, bigint) IS
   'How many tokens with seq <= p_seq dropped out while waiting (Fenwick prefix sum).';
 
 CREATE OR REPLACE FUNCTION ticket.queue_drop(p_concert_id bigint, p_seqs bigint[])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 AS $$
+BEGIN
   -- Node m<<b covers seq s when m = ((s-1)>>b)+1 is odd; nodes are locked in order.
   INSERT INTO ticket.queue_drops AS d (concert_id, node, dropped)
   SELECT p_concert_id, n.node, count(*)
@@ -32,7 +40,8 @@ AS $$
                 WHERE (((s - 1) >> b) + 1) & 1 = 1) n
   GROUP BY n.node
   ORDER BY n.node
-  ON CONFLICT (concert_id, node) DO UPDATE SET dropped = d.dropped + excluded.dropped
+  ON CONFLICT (concert_id, node) DO UPDATE SET dropped = d.dropped + excluded.dropped;
+END
 $$;
 COMMENT ON FUNCTION ticket.queue_drop(bigint, bigint[]) IS
   'Record that the WAITING tokens with these seqs left the line (Fenwick update).';
@@ -47,21 +56,44 @@ $$;
 COMMENT ON FUNCTION ticket.queue_position(bigint, bigint, bigint) IS
   'Position of a WAITING token: WAITING tokens ahead of it + 1, in O(log n).';
 
-CREATE OR REPLACE FUNCTION ticket.queue_waiting(p_concert_id bigint)
+CREATE OR REPLACE FUNCTION ticket.queue_seq(p_concert_id bigint)
+RETURNS regclass
+LANGUAGE sql STABLE
+AS $$ SELECT format('ticket.queue_seq_%s', p_concert_id)::regclass $$;
+COMMENT ON FUNCTION ticket.queue_seq(bigint) IS 'The sequence a concert''s joins take their seq from.';
+
+CREATE OR REPLACE FUNCTION ticket.queue_joined(p_concert_id bigint)
 RETURNS bigint
 LANGUAGE sql STABLE
+AS $$ SELECT coalesce(pg_sequence_last_value(ticket.queue_seq(p_concert_id)), 0) $$;
+COMMENT ON FUNCTION ticket.queue_joined(bigint) IS 'The last seq handed out (joins so far, holes included).';
+
+CREATE OR REPLACE FUNCTION ticket.queue_waiting(p_concert_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
 AS $$
-  SELECT q.joined - q.admitted - ticket.queue_drops_before(q.concert_id, q.joined)
-  FROM ticket.queues q WHERE q.concert_id = p_concert_id
+DECLARE
+  v_joined bigint := ticket.queue_joined(p_concert_id);
+BEGIN
+  -- Before the opening the pre-queue has no seqs: a count over its partial index.
+  IF v_joined = 0 THEN
+    RETURN (SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE');
+  END IF;
+  -- Holes not yet settled and joins still committing count as waiting.
+  RETURN (SELECT v_joined - q.admitted - ticket.queue_drops_before(q.concert_id, v_joined)
+          FROM ticket.queues q WHERE q.concert_id = p_concert_id);
+END
 $$;
-COMMENT ON FUNCTION ticket.queue_waiting(bigint) IS 'How many tokens of a concert are WAITING, in O(log n).';
+COMMENT ON FUNCTION ticket.queue_waiting(bigint) IS 'How many tokens of a concert wait (or are in its pre-queue), in O(log n).';
 
 CREATE OR REPLACE FUNCTION ticket.queue_active(p_concert_id bigint)
 RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-  SELECT count(*) FROM ticket.queue_tokens
-  WHERE concert_id = p_concert_id AND status = 'ACTIVE' AND expires_at > now()
+BEGIN
+  RETURN (SELECT count(*) FROM ticket.queue_tokens
+          WHERE concert_id = p_concert_id AND status = 'ACTIVE' AND expires_at > now());
+END
 $$;
 COMMENT ON FUNCTION ticket.queue_active(bigint) IS 'ACTIVE tokens of a concert whose turn has not run out (at most max_active rows).';
 
@@ -96,9 +128,10 @@ COMMENT ON FUNCTION ticket.end_turn(bigint, text, boolean) IS
 -- the first on the waiting list, not to a crowd of whom all but one would wait in vain.
 CREATE OR REPLACE FUNCTION ticket.turns_wanted(p_concert_id bigint, p_cap int)
 RETURNS int
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-  SELECT (SELECT count(*) FROM (SELECT 1 FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+BEGIN
+  RETURN (SELECT count(*) FROM (SELECT 1 FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
                                 WHERE d.concert_id = p_concert_id AND d.starts_at > now() AND NOT s.sold
                                   AND (s.held_until IS NULL OR s.held_until <= now())
                                 LIMIT p_cap) free_seats)::int
@@ -106,10 +139,71 @@ AS $$
           WHERE t.concert_id = p_concert_id AND t.status = 'ACTIVE' AND t.expires_at > now()
             AND NOT EXISTS (SELECT 1 FROM ticket.reservations r
                             WHERE r.user_id = t.user_id AND r.concert_id = t.concert_id
-                              AND r.status = 'HELD' AND r.expires_at > now()))::int
+                              AND r.status = 'HELD' AND r.expires_at > now()))::int;
+END
 $$;
 COMMENT ON FUNCTION ticket.turns_wanted(bigint, int) IS
   'Seats nobody holds or bought (counted up to p_cap), less the live turns that hold none yet: how many more turns make sense.';
+
+-- Joins take seq from the concert's sequence and commit without any lock, so a seq may
+-- be taken by a join still committing, or by one that rolled back (a hole, for good).
+-- Every seq up to queues.settled is known to be a committed token or a hole recorded
+-- as a drop; admission never passes it, so it stays in seq order and positions stay
+-- exact up to there. Behind it a hole overstates positions by one until it settles:
+-- at the next admission or tick once the joins that could still fill it have ended.
+-- A join takes its xid before its seq, so every join that could hold a seq up to
+-- pending_upto was in pending_xids or had ended when they were read.
+CREATE OR REPLACE FUNCTION ticket.settle(p_concert_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_q     ticket.queues;
+  v_holes bigint[];
+  v_was   ticket.queues;
+  v_last  bigint;
+BEGIN
+  -- The caller holds the queues row lock.
+  SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
+  v_was := v_q;
+  IF v_q.pending_upto IS NOT NULL
+     AND NOT EXISTS (SELECT 1 FROM unnest(v_q.pending_xids) x WHERE pg_xact_status(x) = 'in progress') THEN
+    -- Nobody can fill a missing seq up to pending_upto any more (read in a later
+    -- statement, so with a snapshot that sees every one of those joins' commits).
+    SELECT array_agg(s) INTO v_holes
+    FROM generate_series(v_q.settled + 1, v_q.pending_upto) s
+    WHERE NOT EXISTS (SELECT 1 FROM ticket.queue_tokens t WHERE t.concert_id = p_concert_id AND t.seq = s);
+    IF v_holes IS NOT NULL THEN
+      PERFORM ticket.queue_drop(p_concert_id, v_holes);
+    END IF;
+    v_q.settled := greatest(v_q.settled, v_q.pending_upto);
+    v_q.pending_upto := NULL;
+    v_q.pending_xids := NULL;
+  END IF;
+  -- Committed tokens right behind settled settle at once (our own uncommitted one too:
+  -- it rolls back with this update).
+  SELECT coalesce(max(x.seq), v_q.settled) INTO v_q.settled
+  FROM (SELECT seq, seq - row_number() OVER (ORDER BY seq) AS gap
+        FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND seq > v_q.settled
+        ORDER BY seq LIMIT 100000) x
+  WHERE x.gap = v_q.settled;
+  IF v_q.pending_upto IS NULL THEN
+    v_last := ticket.queue_joined(p_concert_id);
+    IF v_last > v_q.settled THEN
+      -- Something is missing right behind settled: note who could still fill it.
+      v_q.pending_upto := v_last;
+      v_q.pending_xids := ARRAY(SELECT pg_snapshot_xip(pg_current_snapshot()));
+    END IF;
+  END IF;
+  IF (v_q.settled, v_q.pending_upto, v_q.pending_xids) IS DISTINCT FROM (v_was.settled, v_was.pending_upto, v_was.pending_xids) THEN
+    UPDATE ticket.queues SET settled = v_q.settled, pending_upto = v_q.pending_upto, pending_xids = v_q.pending_xids
+    WHERE concert_id = p_concert_id;
+  END IF;
+  RETURN v_q.settled;
+END
+$$;
+COMMENT ON FUNCTION ticket.settle(bigint) IS
+  'Advance queues.settled over committed tokens and over holes no running join can fill (recorded as drops); returns it.';
 
 CREATE OR REPLACE FUNCTION ticket.admit(p_concert_id bigint, p_present_token_id bigint DEFAULT NULL)
 RETURNS int
@@ -122,6 +216,7 @@ DECLARE
   v_admitted int := 0;
   v_idle     bigint[] := '{}';
   v_token    record;
+  v_settled  bigint;
 BEGIN
   -- The queues row lock makes this the one admitter of the concert.
   SELECT * INTO v_queue FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
@@ -131,6 +226,7 @@ BEGIN
   WHERE id IN (SELECT id FROM ticket.queue_tokens
                WHERE concert_id = p_concert_id AND status = 'ACTIVE' AND expires_at <= now()
                FOR UPDATE SKIP LOCKED);
+  v_settled := ticket.settle(p_concert_id);
 
   IF v_queue.sold_out THEN
     RETURN 0;
@@ -143,7 +239,7 @@ BEGIN
   WHILE v_free > 0 LOOP
     FOR v_token IN
       SELECT id, seq, last_seen_at FROM ticket.queue_tokens
-      WHERE concert_id = p_concert_id AND status = 'WAITING'
+      WHERE concert_id = p_concert_id AND status = 'WAITING' AND seq <= v_settled
       ORDER BY seq LIMIT v_free
       FOR UPDATE
     LOOP
@@ -174,7 +270,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ticket.admit(bigint, bigint) IS
-  'Expire run-out turns, then admit WAITING tokens in arrival order up to max_active (skipping idle ones but the one asking).';
+  'Expire run-out turns, settle, then admit settled WAITING tokens in arrival order up to max_active (skipping idle ones but the one asking).';
 
 -- An ACTIVE turn ends (paid, left) and its slot goes to the next in line, without
 -- queueing for the concert's queue lock, which joins hold all through a sale: when
@@ -231,18 +327,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION ticket.retry_after(bigint, int) IS 'How soon a waiting position should poll again, in seconds.';
 
-CREATE OR REPLACE FUNCTION ticket.token_body(p_token text, p_concert_id bigint, p_status text,
-                                             p_position bigint, p_eta bigint, p_expires_at timestamptz)
+CREATE OR REPLACE FUNCTION ticket.token_body(p_token text, p_entry_id text, p_concert_id bigint, p_status text,
+                                             p_position bigint, p_eta bigint, p_opens_at timestamptz,
+                                             p_expires_at timestamptz)
 RETURNS json
 LANGUAGE sql IMMUTABLE
 AS $$
-  SELECT json_build_object('token', p_token, 'concert_id', p_concert_id, 'status', p_status,
-                           'position', p_position, 'eta_seconds', p_eta, 'expires_at', p_expires_at)
+  SELECT json_build_object('token', p_token, 'entry_id', p_entry_id, 'concert_id', p_concert_id,
+                           'status', p_status, 'position', p_position, 'eta_seconds', p_eta,
+                           'opens_at', p_opens_at, 'expires_at', p_expires_at)
 $$;
-COMMENT ON FUNCTION ticket.token_body(text, bigint, text, bigint, bigint, timestamptz) IS 'The JSON of a queue token as the API shows it.';
+COMMENT ON FUNCTION ticket.token_body(text, text, bigint, text, bigint, bigint, timestamptz, timestamptz) IS
+  'The JSON of a queue token as the API shows it.';
 
 -- The answer about one token, after lazily ending what has run out. A poll that a free
--- slot could serve admits first, so a freed slot is taken within one poll interval.
+-- slot could serve admits first, so a freed slot is taken within one poll interval; a
+-- pre-queue poll after the opening time opens the sale.
 CREATE OR REPLACE FUNCTION ticket.token_reply(p_token text, p_token_id bigint, p_status int)
 RETURNS api.reply
 LANGUAGE plpgsql
@@ -255,49 +355,66 @@ BEGIN
   LOOP
     -- One statement, so token, counters and Fenwick tree come from one snapshot: read
     -- apart, an admission committing in between made positions of 0 or less.
-    SELECT t.id, t.concert_id, t.status, t.expires_at, t.last_seen_at, q.sold_out, q.turn_seconds,
-           c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
+    SELECT t.id, t.entry_id, t.concert_id, t.status, t.seq, t.expires_at, t.last_seen_at,
+           q.sold_out, q.turn_seconds, q.settled, c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
+           c.sale_opens_at,
            CASE WHEN t.status = 'WAITING' THEN ticket.queue_position(t.concert_id, t.seq, q.admitted) END AS position
     INTO v_t
     FROM ticket.queue_tokens t
     JOIN ticket.queues q ON q.concert_id = t.concert_id
     JOIN ticket.concerts c ON c.id = t.concert_id
     WHERE t.id = p_token_id;
+    IF v_t.status = 'PRE_QUEUE' AND v_t.sale_opens_at <= now() AND NOT v_admitted THEN
+      PERFORM ticket.open_sale(v_t.concert_id);
+      v_admitted := true;
+      CONTINUE;
+    END IF;
     EXIT WHEN v_admitted OR v_t.status <> 'WAITING' OR v_t.sold_out;
     -- Only a poller a free slot could take admits: the rest never touch the lock. Idle
     -- waiters ahead do not count, as admit() drops them: an idle head of the line must
-    -- not keep a free slot empty until the tick.
+    -- not keep a free slot empty until the tick. Behind settled, holes may overstate
+    -- the position by as many seqs as lie between: settling them may bring it in.
     v_free := v_t.max_active - ticket.queue_active(v_t.concert_id);
     EXIT WHEN v_free <= 0;
-    EXIT WHEN v_t.position > v_free AND NOT EXISTS (
+    EXIT WHEN v_t.position - greatest(0, v_t.seq - 1 - v_t.settled) > v_free AND NOT EXISTS (
       SELECT 1 FROM (SELECT last_seen_at FROM ticket.queue_tokens
                      WHERE concert_id = v_t.concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) head
       WHERE head.last_seen_at < now() - make_interval(secs => v_t.idle_seconds));
-    PERFORM ticket.admit(v_t.concert_id, p_token_id);
+    -- Whoever holds the queue lock is admitting in seq order already: do not queue.
+    PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE SKIP LOCKED;
+    IF found THEN
+      PERFORM ticket.admit(v_t.concert_id, p_token_id);
+    END IF;
     v_admitted := true;
   END LOOP;
 
-  IF v_t.status = 'WAITING' THEN
+  IF v_t.status = 'PRE_QUEUE' THEN
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'PRE_QUEUE',
+      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at));
+  ELSIF v_t.status = 'WAITING' THEN
     -- A heartbeat for idle detection; a few seconds' precision is plenty.
     IF v_t.last_seen_at < now() - interval '5 seconds' THEN
       UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
     END IF;
     IF v_t.sold_out THEN
       -- The waiting list: in the same order, polling slowly, admitted as seats come back.
-      RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'SOLD_OUT', v_t.position, NULL, NULL),
+      RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'SOLD_OUT',
+        v_t.position, NULL, NULL, NULL),
         least(60, v_t.waitlist_idle_seconds / 4, greatest(5, v_t.position))::int);
     END IF;
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'WAITING', v_t.position,
-      ticket.eta_seconds(v_t.position, v_t.turn_seconds, v_t.max_active), NULL),
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'WAITING', v_t.position,
+      ticket.eta_seconds(v_t.position, v_t.turn_seconds, v_t.max_active), NULL, NULL),
       ticket.retry_after(v_t.position, v_t.idle_seconds));
   ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, 'EXPIRED', NULL, NULL, v_t.expires_at));
+    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'EXPIRED',
+      NULL, NULL, NULL, v_t.expires_at));
   END IF;
-  RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.concert_id, v_t.status, NULL, NULL, v_t.expires_at));
+  RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, v_t.status,
+    NULL, NULL, NULL, v_t.expires_at));
 END
 $$;
 COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
-  'The queue answer for a token: status, position, ETA, Retry-After; admits when a free slot could take it.';
+  'The queue answer for a token: status, position, ETA, Retry-After; admits when a free slot could take it, opens a due sale.';
 
 CREATE OR REPLACE FUNCTION ticket.queue_token(p_api_key text, p_nonce bytea)
 RETURNS text
@@ -312,42 +429,63 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_user_id  bigint := ticket.authenticate(p_api_key);
-  v_queue    ticket.queues;
+  v_concert  record;
   v_live     ticket.queue_tokens;
+  v_status   text := 'WAITING';
   v_nonce    bytea;
   v_token    text;
   v_token_id bigint;
 BEGIN
-  -- A join commits with its WAL flush although it holds the concert's join lock
-  -- meanwhile: without it a crash lost acknowledged places in line (tests/stress/crash.t).
-  -- Asking again for a live token needs no lock.
+  -- A join commits with its WAL flush (without it a crash lost acknowledged places in
+  -- line: tests/stress/crash.t) but holds no lock meanwhile, so concurrent joins share
+  -- their flushes: seq comes from the concert's sequence (see ticket.settle).
   SELECT * INTO v_live FROM ticket.queue_tokens
-  WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('WAITING', 'ACTIVE');
-  IF found AND NOT (v_live.status = 'ACTIVE' AND v_live.expires_at <= now()) THEN
-    RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
-  END IF;
-
-  -- Serialises joins of the concert: seq numbers stay gapless, a user gets one live token.
-  SELECT * INTO v_queue FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
-  IF NOT found THEN
-    PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
-  END IF;
-
-  SELECT * INTO v_live FROM ticket.queue_tokens
-  WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('WAITING', 'ACTIVE');
+  WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE');
   IF found AND v_live.status = 'ACTIVE' AND v_live.expires_at <= now() THEN
-    PERFORM ticket.end_turn(v_live.id, 'EXPIRED');
+    PERFORM ticket.end_turn(v_live.id, 'EXPIRED', p_queue_locked => false);
   ELSIF found THEN
     RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
   END IF;
 
+  SELECT c.sale_opens_at, c.opened_at, c.sale_opens_at - make_interval(mins => c.pre_queue_minutes) AS pre_queue_opens_at
+  INTO v_concert FROM ticket.concerts c WHERE c.id = p_concert_id;
+  IF NOT found THEN
+    PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
+  END IF;
+  IF v_concert.sale_opens_at IS NOT NULL AND v_concert.opened_at IS NULL THEN
+    IF now() < v_concert.pre_queue_opens_at THEN
+      PERFORM ticket.fail('T409F', format('the queue of concert %s opens at %s', p_concert_id, v_concert.pre_queue_opens_at),
+        json_build_object('pre_queue_opens_at', v_concert.pre_queue_opens_at, 'sale_opens_at', v_concert.sale_opens_at),
+        'come back when the pre-queue opens');
+    ELSIF now() < v_concert.sale_opens_at THEN
+      -- The opening places every pre-queue entry: it waits for this join to commit, or
+      -- this join waits for it and lines up behind.
+      PERFORM ticket.sale_lock(p_concert_id, p_exclusive => false);
+      IF (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
+        v_status := 'PRE_QUEUE';
+      END IF;
+    ELSE
+      PERFORM ticket.open_sale(p_concert_id);
+    END IF;
+  END IF;
+
   v_nonce := gen_random_bytes(16);
   v_token := ticket.queue_token(p_api_key, v_nonce);
-  UPDATE ticket.queues SET joined = joined + 1 WHERE concert_id = p_concert_id
-  RETURNING * INTO v_queue;
+  IF v_status = 'WAITING' THEN
+    PERFORM pg_current_xact_id();  -- the xid before the seq: ticket.settle relies on it
+  END IF;
+  -- The same user joining twice at once: the second waits for the first to commit and
+  -- gets its token (its seq is a hole, settled later).
   INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status)
-  VALUES (p_concert_id, v_user_id, ticket.secret_hash(v_token), v_nonce, v_queue.joined, 'WAITING')
+  VALUES (p_concert_id, v_user_id, ticket.secret_hash(v_token), v_nonce,
+          CASE WHEN v_status = 'WAITING' THEN nextval(ticket.queue_seq(p_concert_id)) END, v_status)
+  ON CONFLICT (user_id, concert_id) WHERE status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE') DO NOTHING
   RETURNING id INTO v_token_id;
+  IF v_token_id IS NULL THEN
+    SELECT * INTO STRICT v_live FROM ticket.queue_tokens
+    WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE');
+    RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
+  END IF;
   RETURN ticket.token_reply(v_token, v_token_id, 201);
 END
 $$;
@@ -391,6 +529,16 @@ AS $$
 DECLARE
   v_t ticket.queue_tokens := ticket.find_token(p_token);
 BEGIN
+  IF v_t.status = 'PRE_QUEUE' THEN
+    -- Not while the opening places the pre-queue; after it, the place is in line.
+    PERFORM ticket.sale_lock(v_t.concert_id, p_exclusive => false);
+    UPDATE ticket.queue_tokens SET status = 'LEFT', ended_at = now()
+    WHERE id = v_t.id AND status = 'PRE_QUEUE';
+    IF found THEN
+      RETURN ticket.reply(204, NULL);
+    END IF;
+    v_t := ticket.find_token(p_token);
+  END IF;
   IF v_t.status = 'ACTIVE' THEN
     -- Lock order: token, then its holds (released: nobody could pay them any more).
     SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = v_t.id FOR UPDATE;
@@ -433,6 +581,11 @@ BEGIN
   token_id := v_t.id;
   IF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
     RETURN;
+  ELSIF v_t.status = 'PRE_QUEUE' THEN
+    SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
+    PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
+      json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
+      'poll GET /api/queue until the status is ACTIVE');
   ELSIF v_t.status = 'WAITING' THEN
     SELECT ticket.queue_position(p_concert_id, v_t.seq, q.admitted) AS position, c.idle_seconds
     INTO v_w
@@ -462,15 +615,17 @@ COMMENT ON FUNCTION ticket.turn_cap(timestamptz, int, int) IS 'The latest an ACT
 -- own time or its remaining holds do: a cancel pulls back what the hold had extended.
 CREATE OR REPLACE FUNCTION ticket.fit_turn(p_token_id bigint)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 AS $$
+BEGIN
   UPDATE ticket.queue_tokens t
   SET expires_at = greatest(t.activated_at + make_interval(mins => c.active_minutes),
                             (SELECT max(r.expires_at) FROM ticket.reservations r
                              WHERE r.user_id = t.user_id AND r.concert_id = t.concert_id
                                AND r.status = 'HELD' AND r.expires_at > now()))
   FROM ticket.concerts c
-  WHERE t.id = p_token_id AND c.id = t.concert_id AND t.status = 'ACTIVE' AND t.expires_at > now()
+  WHERE t.id = p_token_id AND c.id = t.concert_id AND t.status = 'ACTIVE' AND t.expires_at > now();
+END
 $$;
 COMMENT ON FUNCTION ticket.fit_turn(bigint) IS
   'Pull an ACTIVE turn''s end back to activated_at + active_minutes or its latest live hold, whichever is later.';

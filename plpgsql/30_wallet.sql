@@ -89,11 +89,13 @@ COMMENT ON FUNCTION ticket.idempotency_begin(bigint, text, text) IS
 
 CREATE OR REPLACE FUNCTION ticket.idempotency_finish(p_user_id bigint, p_key text, p_reply api.reply)
 RETURNS api.reply
-LANGUAGE sql
+LANGUAGE plpgsql
 AS $$
+BEGIN
   UPDATE ticket.idempotency_keys SET status = p_reply.status, body = p_reply.body
   WHERE user_id = p_user_id AND key = p_key;
-  SELECT p_reply;
+  RETURN p_reply;
+END
 $$;
 COMMENT ON FUNCTION ticket.idempotency_finish(bigint, text, api.reply) IS 'Store the answer to replay for a claimed key.';
 

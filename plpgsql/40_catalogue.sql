@@ -13,15 +13,11 @@ CREATE OR REPLACE FUNCTION api.list_concerts()
 RETURNS api.reply
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
-  SELECT ticket.reply(200, json_build_object('concerts', coalesce(json_agg(json_build_object(
-    'id', c.id, 'title', c.title, 'venue', c.venue,
-    'hold_minutes', c.hold_minutes, 'max_seats_per_user', c.max_seats_per_user,
-    'queue', json_build_object('waiting', ticket.queue_waiting(c.id),
-                               'active', ticket.queue_active(c.id),
-                               'max_active', c.max_active)) ORDER BY c.id), '[]')))
+  SELECT ticket.reply(200, json_build_object('concerts',
+    coalesce(json_agg(ticket.concert_body(c.id) ORDER BY c.id), '[]')))
   FROM ticket.concerts c
 $$;
-COMMENT ON FUNCTION api.list_concerts() IS 'GET /api/concerts: every concert with its queue figures.';
+COMMENT ON FUNCTION api.list_concerts() IS 'GET /api/concerts: every concert with its status and queue figures.';
 
 CREATE OR REPLACE FUNCTION api.available_dates(p_api_key text, p_token text, p_concert_id bigint)
 RETURNS api.reply
@@ -31,8 +27,9 @@ BEGIN
   PERFORM ticket.gate(p_api_key, p_token, p_concert_id);
   RETURN ticket.reply(200, json_build_object('dates', coalesce((
     SELECT json_agg(json_build_object('date', d.on_date, 'starts_at', d.starts_at,
+                                      'booking_opens_at', d.booking_opens_at,
                                       'available_seats', d.available) ORDER BY d.on_date)
-    FROM (SELECT cd.on_date, cd.starts_at,
+    FROM (SELECT cd.on_date, cd.starts_at, cd.booking_opens_at,
                  (SELECT count(*) FROM ticket.seats s
                   WHERE s.date_id = cd.id AND NOT s.sold
                     AND (s.held_until IS NULL OR s.held_until <= now())) AS available
@@ -42,7 +39,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.available_dates(text, text, bigint) IS
-  'GET /api/concerts/{id}/dates: future dates with at least one AVAILABLE seat, ascending.';
+  'GET /api/concerts/{id}/dates: future dates with at least one AVAILABLE seat, ascending, with when each opens for booking.';
 
 CREATE OR REPLACE FUNCTION ticket.find_date(p_concert_id bigint, p_date date)
 RETURNS ticket.concert_dates

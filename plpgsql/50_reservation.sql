@@ -15,23 +15,28 @@ COMMENT ON FUNCTION ticket.reservation_status(text, timestamptz) IS 'A HELD rese
 
 CREATE OR REPLACE FUNCTION ticket.refund_terms(p_r ticket.reservations,
                                                OUT refundable_until timestamptz, OUT refund bigint, OUT fee bigint)
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+BEGIN
   -- The fee in whole won, rounded down (integer division of a non-negative amount).
   SELECT d.starts_at - make_interval(hours => c.refund_hours_before),
          p_r.amount - p_r.amount * c.refund_fee_percent / 100,
          p_r.amount * c.refund_fee_percent / 100
+  INTO refundable_until, refund, fee
   FROM ticket.concert_dates d JOIN ticket.concerts c ON c.id = d.concert_id
-  WHERE d.id = p_r.date_id
+  WHERE d.id = p_r.date_id;
+END
 $$;
 COMMENT ON FUNCTION ticket.refund_terms(ticket.reservations) IS
   'Until when a reservation can be refunded, how much comes back and the fee kept.';
 
 CREATE OR REPLACE FUNCTION ticket.reservation_body(p_reservation_id bigint)
 RETURNS json
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
-  SELECT (jsonb_build_object(
+BEGIN
+  -- PL/pgSQL keeps the plan (a SQL function with FROM is planned on every call).
+  RETURN (SELECT (jsonb_build_object(
     'reservation_id', r.id, 'concert_id', r.concert_id, 'date', d.on_date,
     'seat_nos', (SELECT jsonb_agg(s.seat_no ORDER BY s.seat_no)
                  FROM ticket.reservation_seats rs JOIN ticket.seats s ON s.id = rs.seat_id
@@ -49,7 +54,8 @@ AS $$
          ELSE '{}'::jsonb
        END)::json
   FROM ticket.reservations r JOIN ticket.concert_dates d ON d.id = r.date_id
-  WHERE r.id = p_reservation_id
+  WHERE r.id = p_reservation_id);
+END
 $$;
 COMMENT ON FUNCTION ticket.reservation_body(bigint) IS 'The JSON of a reservation as the API shows it.';
 
@@ -81,6 +87,11 @@ BEGIN
   IF v_date.starts_at <= now() THEN
     PERFORM ticket.fail('T404A', format('the performance on %s has already started', p_date),
       json_build_object('date', p_date));
+  END IF;
+  IF v_date.booking_opens_at > now() THEN
+    PERFORM ticket.fail('T409G', format('seats for %s can be held from %s', p_date, v_date.booking_opens_at),
+      json_build_object('date', p_date, 'booking_opens_at', v_date.booking_opens_at),
+      'come back when booking for this date opens');
   END IF;
 
   -- Seats held and bought count together. The token lock taken by the gate serialises
@@ -196,14 +207,16 @@ COMMENT ON FUNCTION ticket.lock_seats(bigint) IS 'Lock the seat rows of a reserv
 
 CREATE OR REPLACE FUNCTION ticket.release_seats(p_reservation_id bigint)
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 AS $$
-  SELECT ticket.lock_seats(p_reservation_id);
+BEGIN
+  PERFORM ticket.lock_seats(p_reservation_id);
   -- Cut the claims at this moment and free the seats.
   UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim), greatest(lower(claim), now()))
   WHERE reservation_id = p_reservation_id AND upper(claim) > now();
   UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL
   WHERE reservation_id = p_reservation_id AND NOT sold;
+END
 $$;
 COMMENT ON FUNCTION ticket.release_seats(bigint) IS 'Free the seats of a reservation that ends without a sale.';
 

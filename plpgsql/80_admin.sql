@@ -3,7 +3,8 @@
 
 CREATE OR REPLACE FUNCTION admin.add_date(p_concert_id bigint, p_starts_at timestamptz,
                                           p_seats int DEFAULT 50,
-                                          p_prices bigint[] DEFAULT ARRAY[150000, 110000, 80000])
+                                          p_prices bigint[] DEFAULT ARRAY[150000, 110000, 80000],
+                                          p_booking_opens_at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -13,9 +14,12 @@ BEGIN
   IF p_seats NOT BETWEEN 1 AND 10000 OR coalesce(cardinality(p_prices), 0) = 0 THEN
     RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'need 1 to 10000 seats and at least one price';
   END IF;
+  IF p_booking_opens_at >= p_starts_at THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'booking must open before the performance starts';
+  END IF;
   -- The date of a performance is its calendar day in Seoul, where the concerts are.
-  INSERT INTO ticket.concert_dates (concert_id, on_date, starts_at)
-  VALUES (p_concert_id, (p_starts_at AT TIME ZONE 'Asia/Seoul')::date, p_starts_at)
+  INSERT INTO ticket.concert_dates (concert_id, on_date, starts_at, booking_opens_at)
+  VALUES (p_concert_id, (p_starts_at AT TIME ZONE 'Asia/Seoul')::date, p_starts_at, p_booking_opens_at)
   RETURNING id INTO v_date_id;
   -- Price tiers split the seats evenly, the first tier at the front.
   INSERT INTO ticket.seats (date_id, seat_no, price)
@@ -25,8 +29,8 @@ BEGIN
   RETURN v_date_id;
 END
 $$;
-COMMENT ON FUNCTION admin.add_date(bigint, timestamptz, int, bigint[]) IS
-  'Add a performance with p_seats seats; p_prices are tiers from the front rows back. Returns the date id.';
+COMMENT ON FUNCTION admin.add_date(bigint, timestamptz, int, bigint[], timestamptz) IS
+  'Add a performance with p_seats seats; p_prices are tiers from the front rows back; seats can be held from p_booking_opens_at (NULL: with the sale). Returns the date id.';
 
 CREATE OR REPLACE FUNCTION admin.create_concert(p_title text, p_venue text, p_starts_at timestamptz[],
                                                 p_seats int DEFAULT 50,
@@ -35,7 +39,9 @@ CREATE OR REPLACE FUNCTION admin.create_concert(p_title text, p_venue text, p_st
                                                 p_max_seats_per_user int DEFAULT 1,
                                                 p_max_active int DEFAULT 100,
                                                 p_refund_hours_before int DEFAULT 24,
-                                                p_refund_fee_percent int DEFAULT 10)
+                                                p_refund_fee_percent int DEFAULT 10,
+                                                p_sale_opens_at timestamptz DEFAULT NULL,
+                                                p_pre_queue_minutes int DEFAULT 60)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -49,12 +55,61 @@ BEGIN
   RETURNING id INTO v_id;
   INSERT INTO ticket.queues (concert_id, turn_seconds)
   SELECT v_id, active_minutes * 60 FROM ticket.concerts WHERE id = v_id;
+  -- Joins take their place in line from it, without a lock (ticket.settle).
+  EXECUTE format('CREATE SEQUENCE ticket.queue_seq_%s CACHE 1', v_id);
   PERFORM admin.add_date(v_id, t, p_seats, p_prices) FROM unnest(p_starts_at) t;
+  IF p_sale_opens_at IS NOT NULL THEN
+    PERFORM admin.schedule_sale(v_id, p_sale_opens_at, p_pre_queue_minutes);
+  END IF;
   RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int, int, int) IS
-  'Create a concert with its performances (one per start time), seats, price tiers and refund terms. Returns its id.';
+COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int, int, int, timestamptz, int) IS
+  'Create a concert with its performances (one per start time), seats, price tiers and refund terms, on sale at once or from p_sale_opens_at with a pre-queue p_pre_queue_minutes before. Returns its id.';
+
+CREATE OR REPLACE FUNCTION admin.schedule_sale(p_concert_id bigint, p_sale_opens_at timestamptz,
+                                               p_pre_queue_minutes int DEFAULT 60)
+RETURNS TABLE (concert_id bigint, sale_opens_at timestamptz, pre_queue_opens_at timestamptz, commitment text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_c ticket.concerts;
+BEGIN
+  SELECT * INTO v_c FROM ticket.concerts c WHERE c.id = p_concert_id FOR NO KEY UPDATE;
+  IF NOT found THEN
+    RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
+  ELSIF v_c.opened_at IS NOT NULL OR ticket.queue_joined(p_concert_id) > 0 THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A',
+      MESSAGE = format('concert %s is on sale already: its line cannot be reordered', p_concert_id);
+  ELSIF p_sale_opens_at IS NULL OR p_pre_queue_minutes IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'need a sale time and the pre-queue''s minutes';
+  END IF;
+  -- The seed is drawn once: a new time keeps the order people were promised.
+  INSERT INTO ticket.sale_seeds AS s (concert_id, seed) VALUES (p_concert_id, gen_random_bytes(32))
+  ON CONFLICT ON CONSTRAINT sale_seeds_pkey DO NOTHING;
+  UPDATE ticket.concerts c
+  SET sale_opens_at = p_sale_opens_at, pre_queue_minutes = p_pre_queue_minutes,
+      shuffle_commitment = (SELECT sha256(s.seed) FROM ticket.sale_seeds s WHERE s.concert_id = p_concert_id)
+  WHERE c.id = p_concert_id;
+  RETURN QUERY
+    SELECT c.id, c.sale_opens_at, c.sale_opens_at - make_interval(mins => c.pre_queue_minutes),
+           encode(c.shuffle_commitment, 'hex')
+    FROM ticket.concerts c WHERE c.id = p_concert_id;
+END
+$$;
+COMMENT ON FUNCTION admin.schedule_sale(bigint, timestamptz, int) IS
+  'Set or move a concert''s sale opening and pre-queue (before the opening only); returns the seed''s commitment, never the seed.';
+
+CREATE OR REPLACE FUNCTION admin.open_sale(p_concert_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  RETURN ticket.open_sale(p_concert_id);
+END
+$$;
+COMMENT ON FUNCTION admin.open_sale(bigint) IS
+  'Open a due sale now rather than at the next call or tick; true when this call placed the pre-queue.';
 
 CREATE OR REPLACE FUNCTION admin.set_queue(p_concert_id bigint, p_max_active int DEFAULT NULL,
                                            p_active_minutes int DEFAULT NULL, p_idle_seconds int DEFAULT NULL)
@@ -116,6 +171,8 @@ BEGIN
   IF NOT found THEN
     RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
   END IF;
+  -- The fallback of an opening nobody called for (it waits only for pre-queue joins).
+  PERFORM ticket.open_if_due(p_concert_id);
 
   -- Holds past expiry are already free to every reader; this makes it visible in the
   -- rows. Before the queue lock: a payment holding seats waits for that lock.
@@ -295,17 +352,25 @@ UNION ALL
   JOIN ticket.seats s ON s.id = rs.seat_id
   WHERE r.status = 'REFUNDED' AND (upper_inf(rs.claim) OR (s.sold AND s.reservation_id = r.id))
 UNION ALL
+  -- Up to settled every seq is a token or a hole recorded as a drop; behind it joins may
+  -- still be committing.
   SELECT 'queue counters match the tokens',
-         format('concert %s: %s waiting by counters, %s by rows; %s admitted by counter, %s by rows',
-                q.concert_id, ticket.queue_waiting(q.concert_id), t.waiting, q.admitted, t.admitted)
+         format('concert %s: %s waiting up to seq %s by counters, %s by rows; %s admitted by counter, %s by rows',
+                q.concert_id, q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled),
+                q.settled, t.waiting, q.admitted, t.admitted)
   FROM ticket.queues q
-  JOIN LATERAL (SELECT count(*) FILTER (WHERE status = 'WAITING') AS waiting,
+  JOIN LATERAL (SELECT count(*) FILTER (WHERE status = 'WAITING' AND seq <= q.settled) AS waiting,
                        count(*) FILTER (WHERE activated_at IS NOT NULL) AS admitted
                 FROM ticket.queue_tokens WHERE concert_id = q.concert_id) t ON true
-  WHERE ticket.queue_waiting(q.concert_id) <> t.waiting OR q.admitted <> t.admitted
+  WHERE q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled) <> t.waiting
+     OR q.admitted <> t.admitted
+UNION ALL
+  SELECT 'the opening placed the whole pre-queue', format('token %s of concert %s', t.id, c.id)
+  FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id
+  WHERE t.status = 'PRE_QUEUE' AND c.opened_at IS NOT NULL
 $$;
 COMMENT ON FUNCTION admin.check_invariants() IS
-  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds, queue counters.';
+  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds, queue counters, the pre-queue''s placing.';
 
 CREATE OR REPLACE FUNCTION admin.record_invariants()
 RETURNS int
@@ -355,17 +420,21 @@ COMMENT ON FUNCTION admin.sales_report(bigint) IS
   'Per concert date: seats sold, held and available, reservations refunded, and the revenue (sold seats plus refund fees kept).';
 
 CREATE OR REPLACE FUNCTION admin.queue_report(p_concert_id bigint DEFAULT NULL)
-RETURNS TABLE (concert_id bigint, title text, waiting bigint, active bigint, max_active int,
-               joined bigint, admitted bigint, turn_seconds real, sold_out boolean)
+RETURNS TABLE (concert_id bigint, title text, status text, waiting bigint, active bigint, max_active int,
+               joined bigint, settled bigint, admitted bigint, turn_seconds real, sold_out boolean,
+               sale_opens_at timestamptz, opened_at timestamptz, shuffle_entries int, shuffle_ms real,
+               commitment text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
-  SELECT c.id, c.title, ticket.queue_waiting(c.id), ticket.queue_active(c.id), c.max_active,
-         q.joined, q.admitted, q.turn_seconds, q.sold_out
+  SELECT c.id, c.title, ticket.concert_status(c.id), ticket.queue_waiting(c.id), ticket.queue_active(c.id),
+         c.max_active, ticket.queue_joined(c.id), q.settled, q.admitted, q.turn_seconds, q.sold_out,
+         c.sale_opens_at, c.opened_at, c.shuffle_entries, c.shuffle_ms, encode(c.shuffle_commitment, 'hex')
   FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
   WHERE p_concert_id IS NULL OR c.id = p_concert_id
   ORDER BY c.id
 $$;
-COMMENT ON FUNCTION admin.queue_report(bigint) IS 'The waiting room of each concert: waiting, active, joined, admitted, average turn, sold out.';
+COMMENT ON FUNCTION admin.queue_report(bigint) IS
+  'The waiting room of each concert: status, waiting, active, joined (seqs handed out), settled, admitted, average turn, sold out, and its opening (when, entries placed, how long it took, the commitment).';
 
 CREATE OR REPLACE FUNCTION admin.books(OUT charged bigint, OUT paid bigint, OUT refunded bigint,
                                        OUT fees_kept bigint, OUT balances bigint, OUT difference bigint)

@@ -77,7 +77,7 @@ DECLARE
   v_max     int;
   v_admitted bigint;
 BEGIN
-  SELECT q.joined, c.max_active, q.admitted INTO v_joined, v_max, v_admitted
+  SELECT ticket.queue_joined(q.concert_id), c.max_active, q.admitted INTO v_joined, v_max, v_admitted
   FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id
   WHERE q.concert_id = p_concert FOR UPDATE;
   CREATE TEMP TABLE joiners ON COMMIT DROP AS
@@ -96,8 +96,11 @@ BEGIN
          CASE WHEN seq <= v_max THEN now() + interval '4 hours' END
   FROM joiners ORDER BY seq;
   INSERT INTO bench.tokens (concert_id, n, token) SELECT p_concert, n, token FROM joiners WHERE token IS NOT NULL;
+  IF EXISTS (SELECT 1 FROM joiners) THEN
+    PERFORM setval(ticket.queue_seq(p_concert), (SELECT max(seq) FROM joiners));
+  END IF;
   UPDATE ticket.queues
-  SET joined = joined + (SELECT count(*) FROM joiners),
+  SET settled = settled + (SELECT count(*) FROM joiners),
       admitted = admitted + (SELECT count(*) FROM joiners WHERE seq <= v_max)
   WHERE concert_id = p_concert;
   DROP TABLE joiners;
@@ -189,7 +192,9 @@ $$;
 CREATE FUNCTION bench.reset_joins(p_concert bigint) RETURNS void LANGUAGE sql AS $$
   DELETE FROM ticket.queue_tokens WHERE concert_id = p_concert;
   DELETE FROM ticket.queue_drops WHERE concert_id = p_concert;
-  UPDATE ticket.queues SET joined = 0, admitted = 0 WHERE concert_id = p_concert;
+  UPDATE ticket.queues SET settled = 0, admitted = 0, pending_upto = NULL, pending_xids = NULL
+  WHERE concert_id = p_concert;
+  SELECT setval(ticket.queue_seq(p_concert), 1, false);
   SELECT setval('bench.next_join', 1, false);
 $$;
 

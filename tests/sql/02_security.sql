@@ -2,7 +2,7 @@
 -- nobody reaches the tables; api.* and admin.* are SECURITY DEFINER with a pinned
 -- search_path; keys and tokens are stored only as hashes.
 BEGIN;
-SELECT plan(122);
+SELECT plan(132);
 
 -- Every place a secret could leak to: any text/json/bytea column of any ticket table
 -- holding the secret's text, or (bytea) its text or its decoded random bytes.
@@ -69,13 +69,13 @@ SELECT is(
 SELECT functions_are('api', ARRAY['create_user', 'get_wallet', 'charge_wallet', 'list_transactions', 'list_concerts',
                                   'issue_token', 'queue_status', 'leave_queue', 'available_dates', 'seat_map',
                                   'hold_seat', 'get_reservation', 'cancel_reservation', 'pay_reservation',
-                                  'refund_reservation',
+                                  'refund_reservation', 'get_concert', 'shuffle_proof', 'shuffle_entries',
                                   'health', 'metrics', 'note_error'],
   'schema api has exactly one function per HTTP operation (docs/sql-api.md)');
 SELECT functions_are('admin', ARRAY['add_date', 'create_concert', 'set_queue', 'set_holds', 'tick', 'tick_concert',
                                     'housekeeping', 'concert_ids', 'check_invariants', 'refund', 'set_refunds',
                                     'record_invariants', 'violations', 'sales_report', 'queue_report', 'books',
-                                    'seed_demo'],
+                                    'seed_demo', 'schedule_sale', 'open_sale'],
   'schema admin has exactly the DBA functions');
 SELECT function_privs_are('api', p.proname, string_to_array(oidvectortypes(p.proargtypes), ', ')::name[],
                           'ticket_web', ARRAY['EXECUTE'], format('ticket_web can execute %s', p.oid::regprocedure))

@@ -19,8 +19,8 @@ SELECT status AS s, body AS b, coalesce(retry_after, -1) AS ra FROM api.issue_to
 SELECT :'b'::json->>'token' AS t1 \gset
 SELECT is(:s, 201, 'issue_token: 201 for a new token');
 SELECT is((SELECT array_agg(k ORDER BY k) FROM json_object_keys(:'b'::json) k),
-  ARRAY['concert_id', 'eta_seconds', 'expires_at', 'position', 'status', 'token'],
-  'issue_token: body has token, concert_id, status, position, eta_seconds, expires_at');
+  ARRAY['concert_id', 'entry_id', 'eta_seconds', 'expires_at', 'opens_at', 'position', 'status', 'token'],
+  'issue_token: body has token, entry_id, concert_id, status, position, eta_seconds, opens_at, expires_at');
 SELECT is(:'b'::json->>'status', 'ACTIVE', 'issue_token: the first arrival with a free slot is ACTIVE at once');
 SELECT is((:'b'::json->>'concert_id')::bigint, :c::bigint, 'issue_token: concert_id is the concert');
 SELECT is((:'b'::json->>'expires_at')::timestamptz, now() + interval '10 minutes',

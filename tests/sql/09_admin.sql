@@ -13,8 +13,8 @@ SELECT results_eq(format($$SELECT title, venue, hold_minutes, max_seats_per_user
                            FROM ticket.concerts WHERE id = %s$$, :c),
   $$VALUES ('Admin test', 'Olympic Hall', 5, 1, 100, 10, 120)$$,
   'create_concert: title, venue and the default settings (hold 5 min, 1 seat, 100 active, 10 min turns, 120 s idle)');
-SELECT results_eq(format('SELECT joined, admitted, turn_seconds, sold_out FROM ticket.queues WHERE concert_id = %s', :c),
-  $$VALUES (0::bigint, 0::bigint, 600::real, false)$$, 'create_concert: an empty queue whose first ETA assumes full turns');
+SELECT results_eq(format('SELECT ticket.queue_joined(concert_id), settled, admitted, turn_seconds, sold_out FROM ticket.queues WHERE concert_id = %s', :c),
+  $$VALUES (0::bigint, 0::bigint, 0::bigint, 600::real, false)$$, 'create_concert: an empty queue whose first ETA assumes full turns');
 SELECT results_eq(format('SELECT starts_at, (SELECT count(*) FROM ticket.seats s WHERE s.date_id = d.id) FROM ticket.concert_dates d WHERE concert_id = %s ORDER BY starts_at', :c),
   $$VALUES (now() + interval '7 days', 50::bigint), (now() + interval '14 days', 50::bigint)$$,
   'create_concert: one performance per start time, 50 seats each');

@@ -23,9 +23,10 @@ SELECT pg_temp.join_queue(:'kb', :c) AS tb \gset
 SELECT is((api.list_concerts()).status, 200, 'list_concerts: 200');
 SELECT is(
   (SELECT x::jsonb FROM json_array_elements((api.list_concerts()).body->'concerts') x WHERE (x->>'id')::bigint = :c),
-  jsonb_build_object('id', :c, 'title', 'Ops test', 'venue', 'Ops Hall', 'hold_minutes', 7, 'max_seats_per_user', 3,
-                     'queue', jsonb_build_object('waiting', 1, 'active', 1, 'max_active', 1)),
-  'list_concerts: id, title, venue, hold_minutes, max_seats_per_user and the queue figures');
+  jsonb_build_object('id', :c, 'title', 'Ops test', 'venue', 'Ops Hall', 'status', 'ON_SALE',
+                     'sale_opens_at', NULL, 'pre_queue_opens_at', NULL, 'hold_minutes', 7, 'max_seats_per_user', 3,
+                     'queue', jsonb_build_object('waiting', 1, 'active', 1, 'max_active', 1), 'shuffle', NULL),
+  'list_concerts: id, title, venue, status, sale times, hold_minutes, max_seats_per_user, the queue figures and no shuffle');
 SELECT is((SELECT array_agg((x->>'id')::bigint) = array_agg((x->>'id')::bigint ORDER BY (x->>'id')::bigint)
            FROM json_array_elements((api.list_concerts()).body->'concerts') x), true, 'list_concerts: ordered by id');
 
