@@ -238,7 +238,7 @@ jq -e --slurpfile db "$out/surge-db.json" --argjson seats $((SURGE_DATES * 50)) 
     (select($d.resales != $d.refunds or $d.resales_to_first_of_list != $d.refunds)
       | "\($d.resales) seats sold after the first refund, \($d.resales_to_first_of_list) of them to the first \($d.refunds) on the waiting list"),
     (select($d.books.difference != 0) | "admin.books() is \($d.books.difference) won off"),
-    (select($d.invariant_violations != 0) | "\($d.invariant_violations) invariants broken")
+    (select($d.invariant_violations != 0) | "\($d.invariant_violations) invariants broken: \($d.invariants_broken | tojson)")
   ] | if length == 0 then true else (map("bench: surge: " + .) | join("\n") + "\n" | halt_error(1)) end
 ' "$out/surge.json" >/dev/null || { sql "SELECT * FROM admin.check_invariants() LIMIT 20" >&2; exit 1; }
 
@@ -256,17 +256,22 @@ opens_at=$(sql "SELECT extract(epoch FROM sale_opens_at) FROM ticket.concerts WH
   >"$out/opening.json" 2> >(tee "$out/opening.log" >&2)
 ../tests/lib/service.sh stop "$PORT"
 "${psql[@]}" -v surge="$opening" -f sql/surge_check.sql >"$out/opening-db.json"
-jq -e --slurpfile db "$out/opening-db.json" --argjson seats $((SURGE_DATES * 50)) --argjson users "$OPENING_USERS" '
-  $db[0] as $d | .opening as $o |
+# How the database placed the pre-queue: when (the first call after sale_opens_at), how many, how long.
+sql "SELECT json_build_object('opened_after_s', round(extract(epoch FROM opened_at - sale_opens_at), 3),
+       'entries', shuffle_entries, 'shuffle_ms', shuffle_ms) FROM admin.queue_report($opening)" >"$out/opening-placed.json"
+jq -e --slurpfile db "$out/opening-db.json" --slurpfile placed "$out/opening-placed.json" \
+  --argjson seats $((SURGE_DATES * 50)) --argjson users "$OPENING_USERS" '
+  $db[0] as $d | $placed[0] as $p | .opening as $o |
   [ (select(.unexpected_errors != 0) | "\(.unexpected_errors) unexpected errors (see opening.log)"),
     (select(.stopped_by != "sold_out") | "the opening stopped by \(.stopped_by), not at the sell-out"),
     (select($o.pre_queued != $users)
       | "\($o.pre_queued) of \($users) joined the pre-queue (\($o.joined_after_opening) after the opening: raise BENCH_OPENING_LEAD)"),
     (select($o.placed != $o.pre_queued) | "\($o.placed) of \($o.pre_queued) in the pre-queue saw a place in line"),
+    (select($p.entries != $users) | "the database placed \($p.entries) entries, not \($users)"),
     (select($d.seats_sold != $seats or $d.payments_kept != $seats)
       | "\($d.seats_sold) seats sold and \($d.payments_kept) payments kept, not \($seats)"),
     (select($d.books.difference != 0) | "admin.books() is \($d.books.difference) won off"),
-    (select($d.invariant_violations != 0) | "\($d.invariant_violations) invariants broken")
+    (select($d.invariant_violations != 0) | "\($d.invariant_violations) invariants broken: \($d.invariants_broken | tojson)")
   ] | if length == 0 then true else (map("bench: opening: " + .) | join("\n") + "\n" | halt_error(1)) end
 ' "$out/opening.json" >/dev/null || { sql "SELECT * FROM admin.check_invariants() LIMIT 20" >&2; exit 1; }
 
@@ -276,6 +281,7 @@ machine="$(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head
 jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
   --arg machine "$machine" --arg date "$(date -u +%FT%TZ)" --argjson clients "$CLIENTS" --argjson seconds "$T" \
   --slurpfile opening "$out/opening.json" --slurpfile opening_db "$out/opening-db.json" \
+  --slurpfile placed "$out/opening-placed.json" \
   --argjson elapsed "$elapsed" --argjson durable_clients "$DURABLE_CLIENTS" --slurpfile db "$out/surge-db.json" '
   def rows: $tsv | split("\n") | map(select(length > 0) | split("\t")
     | {section: .[0], name: .[1], path: .[2], calls_per_s: (.[3] | tonumber), p50_ms: (.[4] | tonumber), p99_ms: (.[5] | tonumber)});
@@ -307,7 +313,7 @@ jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
             poll_p50_ratio: (growth("poll") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100),
             hold_p50_ratio: (growth("hold") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100)},
    surge: ($surge[0] + {database: $db[0]}),
-   opening: ($opening[0] + {database: $opening_db[0]})}' \
+   opening: ($opening[0] + {database: ($opening_db[0] + {placement: $placed[0]})})}' \
   >"$out/results.json"
 
 jq -r '
@@ -331,5 +337,6 @@ jq -r '
   (.opening | "\nopening: \(.opening.pre_queued) users in the pre-queue (joined over \(.arrive_s) s, join p99 \(.calls.join.p99_ms) ms); the sale opened at \(.opening.opens_at_s) s",
     "  every one saw a place in line by \(.opening.placed_max_s) s after the opening (p50 \(.opening.placed_p50_s) s, p99 \(.opening.placed_p99_s) s)",
     "  sold out \(.opening.sold_out_after_opening_s) s after the opening, \(.seats_per_second) seats/s; polls after the opening p99 \(.opening.poll_p99_ms) ms (all polls \(.calls.poll.p99_ms) ms); unexpected errors \(.unexpected_errors)",
-    (.database | "  database: \(.seats_sold) seats sold = \(.payments_kept) payments; books off by \(.books.difference) won, \(.invariant_violations) invariants broken")),
+    (.database | "  database: placed \(.placement.entries) entries in \(.placement.shuffle_ms) ms, \(.placement.opened_after_s) s after sale_opens_at (at the first call after it)",
+      "    \(.seats_sold) seats sold = \(.payments_kept) payments; books off by \(.books.difference) won, \(.invariant_violations) invariants broken")),
   "\nresults: '"$out"'/results.json"' "$out/results.json"

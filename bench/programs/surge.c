@@ -1117,8 +1117,9 @@ start_wave(struct surge *s, double now)
 	s->wave_at = now;
 	s->wave_list = s->phases[PHASE_WAITING];
 	for (i = 0; i < want; i++) {
+		/* A partial Fisher-Yates shuffle: buyers[i] is the i-th drawn. */
 		j = i + rng_below(&s->rng, nbuyers - i);
-		t = buyers[i], buyers[i] = buyers[j], buyers[j] = t;
+		t = buyers[j], buyers[j] = buyers[i], buyers[i] = t;
 		memcpy(s->refunds[i].date, s->users[t].date,
 		    sizeof(s->refunds[i].date));
 		s->refunds[i].seat = s->users[t].seat;
