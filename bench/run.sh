@@ -31,8 +31,8 @@ SURGE_USERS=${BENCH_SURGE_USERS:-20000}
 SURGE_DATES=${BENCH_SURGE_DATES:-6}
 SURGE_REFUNDS=0.1                # share of the surge's buyers who refund after the sell-out
 OPENING_USERS=${BENCH_OPENING_USERS:-50000}   # in the pre-queue when the sale opens
-OPENING_ARRIVE=${BENCH_OPENING_ARRIVE:-30}    # seconds over which they join
-OPENING_LEAD=${BENCH_OPENING_LEAD:-50}        # seconds from the first join to the opening
+OPENING_ARRIVE=${BENCH_OPENING_ARRIVE:-60}    # seconds over which they join
+OPENING_LEAD=${BENCH_OPENING_LEAD:-90}        # seconds from the first join to the opening
 PORT=${BENCH_PORT:-18200}
 out="$TICKET_VAR/bench"
 rm -rf "$out" && mkdir -p "$out"

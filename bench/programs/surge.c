@@ -853,7 +853,7 @@ static void
 build(struct surge *s, struct xfer *x, char *url, size_t size)
 {
 	struct user	*u = &s->users[x->user];
-	char		 idem[48];
+	char		 idem[64];
 
 	if (calls[x->call].key)
 		add_header(x, "Authorization: Bearer %s", u->key);
@@ -884,13 +884,16 @@ build(struct surge *s, struct xfer *x, char *url, size_t size)
 	case CALL_PAY:
 		snprintf(url, size, "%s/api/reservations/%s/payment", s->url,
 		    u->resid);
-		snprintf(idem, sizeof(idem), "surge-%zu", x->user);
+		/* Per concert: the same users buy again in the next sale. */
+		snprintf(idem, sizeof(idem), "surge-%s-%zu", s->concert,
+		    x->user);
 		add_header(x, "Idempotency-Key: %s", idem);
 		break;
 	case CALL_REFUND:
 		snprintf(url, size, "%s/api/reservations/%s/refund", s->url,
 		    u->resid);
-		snprintf(idem, sizeof(idem), "surge-refund-%zu", x->user);
+		snprintf(idem, sizeof(idem), "surge-refund-%s-%zu",
+		    s->concert, x->user);
 		add_header(x, "Idempotency-Key: %s", idem);
 		break;
 	case CALL__MAX:
