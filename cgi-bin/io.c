@@ -61,12 +61,23 @@ tk_io_send(const struct tk_reply *p)
 	if (p->content_type != NULL && p->bodylen > 0 &&
 	    fwrite((char *)p->body, 1, p->bodylen, stdout) != p->bodylen)
 		return -1;
-	return fflush(stdout) == 0 ? 0 : -1;
+	if (FCGX_IsCGI())
+		return fflush(stdout) == 0 ? 0 : -1;
+	/*
+	 * The answer, the end of its stream and the end of the request in
+	 * one write: lighttpd has the whole answer by its Content-Length and
+	 * closes the connection at once, so a second write of the end
+	 * records would only meet EPIPE.  The last stream closed sends
+	 * FCGI_END_REQUEST; stderr (never written) goes first.
+	 */
+	FCGX_FClose(FCGI_stderr->fcgx_stream);
+	return FCGX_FClose(FCGI_stdout->fcgx_stream) == 0 ? 0 : -1;
 }
 
 /*
  * Ends the answer so the client has it while we note an error.  As CGI
  * closing stdout ends the response; FCGI_Accept will not run again.
+ * As FastCGI it closes the connection (the streams are closed already).
  */
 void
 tk_io_finish(void)

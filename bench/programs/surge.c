@@ -14,6 +14,13 @@
  * whoever the server admits: the waiting list, in order, is the server's
  * promise, checked in SQL afterwards).  Without it, the run ends at the
  * sell-out, once nobody is admitted.
+ *
+ * With --opens-at T (the sale's opening, seconds since the epoch), the
+ * users may arrive before it: they join a pre-queue (PRE_QUEUE, no
+ * position) and come back at the Retry-After the server gives, which
+ * should be shortly after the opening.  The driver reports when each of
+ * them first saw a place in line, counted from the opening, and the
+ * run does not end before every one of them has.
  * It measures what those users see: a latency counts from the moment
  * the request was due, so time spent waiting for a free connection in
  * the driver is part of it (no coordinated omission), and the driver's
@@ -32,7 +39,7 @@
  *   surge --url http://127.0.0.1:8080 --concert 1 --users keys.txt \
  *       [--count N] [--arrive S] [--connections N] [--join-connections N]
  *       [--seats N] [--max-seconds S] [--think S]
- *       [--refunds F] [--refund-spread S]
+ *       [--refunds F] [--refund-spread S] [--opens-at EPOCH]
  */
 #include <signal.h>
 #include <stdint.h>
@@ -125,13 +132,14 @@ enum opt {
 	OPT_THINK,
 	OPT_REFUNDS,
 	OPT_REFUND_SPREAD,
+	OPT_OPENS_AT,
 	OPT__MAX
 };
 
 static const char *const opts[OPT__MAX] = {
 	"url", "concert", "users", "count", "arrive", "connections",
 	"join-connections", "seats", "max-seconds", "think", "refunds",
-	"refund-spread",
+	"refund-spread", "opens-at",
 };
 
 struct user {
@@ -147,6 +155,8 @@ struct user {
 	int		 conflicts;	/* 409s in a row on hold */
 	int		 listed;	/* its last answer was SOLD_OUT */
 	int		 was_listed;	/* was ever told SOLD_OUT */
+	int		 pre_queue;	/* was told PRE_QUEUE */
+	int		 placed;	/* ... and has seen a place in line since */
 };
 
 /* A seat refunded in the wave, until it is sold again. */
@@ -223,6 +233,8 @@ struct surge {
 	double		 think;		/* mean seconds from seat map to hold */
 	double		 refund_share;	/* of the buyers, 0: no wave */
 	double		 refund_spread;	/* seconds the refunds are spread over */
+	int		 opens;		/* --opens-at was given */
+	double		 opening;	/* the sale's opening, s since the start */
 	/* state */
 	struct user	*users;
 	size_t		 nusers;
@@ -234,6 +246,7 @@ struct surge {
 	size_t		 nidle;
 	CURLM		*multi;
 	double		 t0;		/* monotonic seconds at the start */
+	double		 r0;		/* and the same moment in epoch seconds */
 	unsigned long	 seq;
 	uint64_t	 rng;
 	/* results */
@@ -247,6 +260,12 @@ struct surge {
 	double		 first_pay, last_pay;	/* -1 before any, before the wave */
 	double		 sold_out_seen;	/* first SOLD_OUT answer, -1 before */
 	size_t		 listed;	/* users whose last answer was SOLD_OUT */
+	/* the opening (--opens-at) */
+	size_t		 pre_queued;	/* users told PRE_QUEUE */
+	size_t		 unplaced;	/* ... not placed yet and not done */
+	size_t		 joined_open;	/* joins answered after the opening */
+	struct samples	 placed;	/* opening -> first place seen, s */
+	struct samples	 open_polls;	/* latency of polls due after the opening */
 	/* the refund wave */
 	double		 wave_at;	/* -1 before it starts */
 	size_t		 wave_list;	/* users waiting when it started */
@@ -298,6 +317,16 @@ monotonic(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Epoch seconds: only to place --opens-at on the run's own clock. */
+static double
+realtime(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -458,6 +487,8 @@ finish(struct surge *s, size_t ui, enum outcome o)
 
 	if (u->phase == PHASE_DONE)
 		s->outcomes[u->outcome]--;
+	else if (u->pre_queue && !u->placed)
+		s->unplaced--;
 	set_phase(s, u, PHASE_DONE);
 	u->outcome = o;
 	s->outcomes[o]++;
@@ -516,6 +547,25 @@ on_queue(struct surge *s, struct xfer *x, json_t *body, double now)
 		u->token = xstrdup(token);
 		s->joined++;
 	}
+	if (strcmp(st, "PRE_QUEUE") == 0) {
+		/* Before the opening: back when the server says. */
+		if (!u->pre_queue) {
+			u->pre_queue = 1;
+			s->pre_queued++;
+			s->unplaced++;
+		}
+		set_phase(s, u, PHASE_WAITING);
+		schedule(s, x->user, CALL_POLL,
+		    now + retry_after(x->easy, body));
+		return 0;
+	}
+	if (u->pre_queue && !u->placed) {
+		u->placed = 1;
+		s->unplaced--;
+		samples_add(&s->placed, now - s->opening);
+	} else if (x->call == CALL_JOIN && s->opens &&
+	    now >= s->opening)
+		s->joined_open++;
 	set_listed(s, u, strcmp(st, "SOLD_OUT") == 0);
 	/* On the waiting list the token is live: it polls on, slowly. */
 	if (strcmp(st, "WAITING") == 0 || strcmp(st, "SOLD_OUT") == 0) {
@@ -803,7 +853,7 @@ static void
 build(struct surge *s, struct xfer *x, char *url, size_t size)
 {
 	struct user	*u = &s->users[x->user];
-	char		 idem[48];
+	char		 idem[64];
 
 	if (calls[x->call].key)
 		add_header(x, "Authorization: Bearer %s", u->key);
@@ -834,13 +884,16 @@ build(struct surge *s, struct xfer *x, char *url, size_t size)
 	case CALL_PAY:
 		snprintf(url, size, "%s/api/reservations/%s/payment", s->url,
 		    u->resid);
-		snprintf(idem, sizeof(idem), "surge-%zu", x->user);
+		/* Per concert: the same users buy again in the next sale. */
+		snprintf(idem, sizeof(idem), "surge-%s-%zu", s->concert,
+		    x->user);
 		add_header(x, "Idempotency-Key: %s", idem);
 		break;
 	case CALL_REFUND:
 		snprintf(url, size, "%s/api/reservations/%s/refund", s->url,
 		    u->resid);
-		snprintf(idem, sizeof(idem), "surge-refund-%zu", x->user);
+		snprintf(idem, sizeof(idem), "surge-refund-%s-%zu",
+		    s->concert, x->user);
 		add_header(x, "Idempotency-Key: %s", idem);
 		break;
 	case CALL__MAX:
@@ -980,6 +1033,8 @@ complete(struct surge *s, CURL *easy, CURLcode rc)
 	samples_add(&s->stats[x->call].flight, (now - x->handed) * 1000.0);
 	if (x->call == CALL_POLL && s->wave_at >= 0 && x->due >= s->wave_at)
 		samples_add(&s->wave_polls, (now - x->due) * 1000.0);
+	if (x->call == CALL_POLL && s->opens && x->due >= s->opening)
+		samples_add(&s->open_polls, (now - x->due) * 1000.0);
 	if (slot >= SURGE_STATUS_MAX)
 		unexpected(s, x, x->err[0] != '\0' ? x->err :
 		    curl_easy_strerror(rc));
@@ -1065,8 +1120,9 @@ start_wave(struct surge *s, double now)
 	s->wave_at = now;
 	s->wave_list = s->phases[PHASE_WAITING];
 	for (i = 0; i < want; i++) {
+		/* A partial Fisher-Yates shuffle: buyers[i] is the i-th drawn. */
 		j = i + rng_below(&s->rng, nbuyers - i);
-		t = buyers[i], buyers[i] = buyers[j], buyers[j] = t;
+		t = buyers[j], buyers[j] = buyers[i], buyers[i] = t;
 		memcpy(s->refunds[i].date, s->users[t].date,
 		    sizeof(s->refunds[i].date));
 		s->refunds[i].seat = s->users[t].seat;
@@ -1103,7 +1159,7 @@ sale_state(struct surge *s, double now)
 	if (s->wave_at >= 0)
 		return wave_over(s) ? "refunds_resold" : NULL;
 	if (s->sold_out_seen < 0 || s->phases[PHASE_ARRIVING] > 0 ||
-	    s->phases[PHASE_ADMITTED] > 0)
+	    s->phases[PHASE_ADMITTED] > 0 || s->unplaced > 0)
 		return s->phases[PHASE_DONE] == s->nusers ? "done" : NULL;
 	if (s->refund_share <= 0)
 		return "sold_out";
@@ -1241,6 +1297,35 @@ wave_report(struct surge *s)
 	return o;
 }
 
+/* The opening: null without --opens-at. */
+static json_t *
+opening_report(struct surge *s)
+{
+	json_t	*o;
+
+	if (!s->opens)
+		return json_null();
+	samples_sort(&s->placed);
+	samples_sort(&s->open_polls);
+	o = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
+	    "opens_at_s", num3(s->opening),
+	    "pre_queued", (json_int_t)s->pre_queued,
+	    "placed", (json_int_t)s->placed.n,
+	    "joined_after_opening", (json_int_t)s->joined_open,
+	    "placed_p50_s", pct(&s->placed, 0.50),
+	    "placed_p99_s", pct(&s->placed, 0.99),
+	    "placed_max_s", pct(&s->placed, 1.0),
+	    "sold_out_after_opening_s", s->seats > 0 &&
+	    s->sale_paid == (size_t)s->seats ?
+	    num3(s->last_pay - s->opening) : json_null(),
+	    "polls", (json_int_t)s->open_polls.n,
+	    "poll_p50_ms", pct(&s->open_polls, 0.50),
+	    "poll_p99_ms", pct(&s->open_polls, 0.99));
+	if (o == NULL)
+		die("out of memory");
+	return o;
+}
+
 static json_t *
 report(struct surge *s, double end, const char *why)
 {
@@ -1259,7 +1344,7 @@ report(struct surge *s, double end, const char *why)
 		    call_report(&s->stats[i]));
 	rate = sales(s, &sold_out_after);
 	o = json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:o, s:o, s:s, s:o, s:I, s:o,"
-	    " s:o, s:o, s:o, s:I, s:o, s:o}",
+	    " s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
 	    "users", (json_int_t)s->nusers,
 	    "joined", (json_int_t)s->joined,
 	    "arrive_s", num3(s->arrive),
@@ -1279,7 +1364,8 @@ report(struct surge *s, double end, const char *why)
 	    num3(s->last_pay) : json_null(),
 	    "requests", (json_int_t)s->requests,
 	    "calls", cs,
-	    "refund_wave", wave_report(s));
+	    "refund_wave", wave_report(s),
+	    "opening", opening_report(s));
 	if (o == NULL)
 		die("out of memory");
 	return o;
@@ -1295,7 +1381,8 @@ usage(FILE *f)
 	    "             [--arrive SECONDS] [--connections N]"
 	    " [--join-connections N]\n"
 	    "             [--seats N] [--max-seconds S] [--think S]\n"
-	    "             [--refunds FRACTION] [--refund-spread S]\n");
+	    "             [--refunds FRACTION] [--refund-spread S]"
+	    " [--opens-at EPOCH]\n");
 }
 
 static _Noreturn void
@@ -1417,6 +1504,9 @@ settings(struct surge *s, const char *vals[OPT__MAX])
 	s->think = num_arg(vals, OPT_THINK, 3.0, 0.0, 60.0);
 	s->refund_share = num_arg(vals, OPT_REFUNDS, 0.0, 0.0, 1.0);
 	s->refund_spread = num_arg(vals, OPT_REFUND_SPREAD, 10.0, 0.0, 3600.0);
+	/* Made relative to the start in main, once the clocks are read. */
+	s->opens = vals[OPT_OPENS_AT] != NULL;
+	s->opening = num_arg(vals, OPT_OPENS_AT, 0.0, 0.0, 1e11);
 }
 
 /* Strips the line ending and blanks around the key; 0 if none is left. */
@@ -1540,6 +1630,8 @@ free_all(struct surge *s)
 	free(s->refunds);
 	free(s->resale.v);
 	free(s->wave_polls.v);
+	free(s->placed.v);
+	free(s->open_polls.v);
 	for (i = 0; i < CALL__MAX; i++) {
 		free(s->stats[i].latency.v);
 		free(s->stats[i].wait.v);
@@ -1603,6 +1695,8 @@ main(int argc, char **argv)
 	s.first_pay = s.last_pay = s.sold_out_seen = s.wave_at = -1;
 	arrivals(&s);
 	s.t0 = monotonic();
+	s.r0 = realtime();
+	s.opening -= s.r0;
 	why = run(&s);
 	end = elapsed(&s);
 	waiting_list(&s, why);

@@ -199,3 +199,7 @@ CREATE FUNCTION bench.reset_joins(p_concert bigint) RETURNS void LANGUAGE sql AS
 $$;
 
 CREATE SEQUENCE bench.next_charge;
+
+-- The scratch table of D (bench/sql/durable.sql): a logged table with a key, so
+-- each insert writes a heap row, an index entry and its WAL like any small write.
+CREATE TABLE bench.durable (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, client int NOT NULL);

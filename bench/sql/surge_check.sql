@@ -31,4 +31,5 @@ SELECT json_build_object(
   'resales_to_first_of_list', (SELECT count(*) FROM resale JOIN list USING (user_id)
                                WHERE list.place <= (SELECT count(*) FROM ref)),
   'books', (SELECT row_to_json(b) FROM admin.books() b),
-  'invariant_violations', (SELECT count(*) FROM admin.check_invariants()));
+  'invariant_violations', (SELECT count(*) FROM admin.check_invariants()),
+  'invariants_broken', (SELECT coalesce(json_agg(i), '[]') FROM (SELECT * FROM admin.check_invariants() LIMIT 20) i));
