@@ -26,9 +26,11 @@ LANGUAGE sql IMMUTABLE
 AS $$ SELECT ROW(p_status, p_body, p_retry_after)::api.reply $$;
 COMMENT ON FUNCTION ticket.reply(int, json, int) IS 'Build an api.reply row.';
 
+-- STABLE, as convert_to is: a SQL function declared more constant than its body is not
+-- inlined, and is then parsed and planned again on every call (perf: a tenth of a join).
 CREATE OR REPLACE FUNCTION ticket.secret_hash(p_secret text)
 RETURNS bytea
-LANGUAGE sql IMMUTABLE STRICT
+LANGUAGE sql STABLE STRICT
 AS $$ SELECT sha256(convert_to(p_secret, 'UTF8')) $$;
 COMMENT ON FUNCTION ticket.secret_hash(text) IS
   'sha256 of an API key or queue token; both carry 256 random bits, so no salt or stretching is needed.';

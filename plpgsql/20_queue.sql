@@ -46,12 +46,16 @@ $$;
 COMMENT ON FUNCTION ticket.queue_drop(bigint, bigint[]) IS
   'Record that the WAITING tokens with these seqs left the line (Fenwick update).';
 
+-- PL/pgSQL: as SQL it was inlined only when p_seq came from a plain column, and was
+-- planned again on every poll otherwise (a ranked pre-queue entry's seq is a sub-select).
 CREATE OR REPLACE FUNCTION ticket.queue_position(p_concert_id bigint, p_seq bigint, p_admitted bigint)
 RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 AS $$
+BEGIN
   -- Everyone ahead was admitted (admission is in seq order), dropped, or still waits.
-  SELECT p_seq - p_admitted - ticket.queue_drops_before(p_concert_id, p_seq - 1)
+  RETURN p_seq - p_admitted - ticket.queue_drops_before(p_concert_id, p_seq - 1);
+END
 $$;
 COMMENT ON FUNCTION ticket.queue_position(bigint, bigint, bigint) IS
   'Position of a WAITING token: WAITING tokens ahead of it + 1, in O(log n).';
@@ -383,7 +387,7 @@ CREATE OR REPLACE FUNCTION ticket.token_body(p_token text, p_entry_id text, p_co
                                              p_position bigint, p_eta bigint, p_opens_at timestamptz,
                                              p_expires_at timestamptz)
 RETURNS json
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE  -- as json_build_object is, so that it is inlined (see ticket.secret_hash)
 AS $$
   SELECT json_build_object('token', p_token, 'entry_id', p_entry_id, 'concert_id', p_concert_id,
                            'status', p_status, 'position', p_position, 'eta_seconds', p_eta,
@@ -476,7 +480,7 @@ COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
 
 CREATE OR REPLACE FUNCTION ticket.queue_token(p_api_key text, p_nonce bytea)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT
+LANGUAGE sql STABLE STRICT  -- as convert_to is (see ticket.secret_hash)
 AS $$ SELECT 'qt_' || ticket.base64url(hmac(p_nonce, convert_to(p_api_key, 'UTF8'), 'sha256')) $$;
 COMMENT ON FUNCTION ticket.queue_token(text, bytea) IS
   'The raw queue token: hmac of the nonce under the API key, which the database never keeps.';
@@ -685,7 +689,7 @@ COMMENT ON FUNCTION ticket.gate(text, text, bigint, boolean) IS
 -- turn alive while the line waits.
 CREATE OR REPLACE FUNCTION ticket.turn_cap(p_activated_at timestamptz, p_active_minutes int, p_hold_minutes int)
 RETURNS timestamptz
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql STABLE  -- as timestamptz + interval is (see ticket.secret_hash)
 AS $$ SELECT p_activated_at + make_interval(mins => p_active_minutes + p_hold_minutes) $$;
 COMMENT ON FUNCTION ticket.turn_cap(timestamptz, int, int) IS 'The latest an ACTIVE turn may end: activated_at + active_minutes + hold_minutes.';
 

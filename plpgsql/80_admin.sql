@@ -381,6 +381,11 @@ UNION ALL
   WHERE q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled) <> t.waiting
      OR q.admitted <> t.admitted
 UNION ALL
+  SELECT 'a queue token has its concert and user', format('token %s', t.id)
+  FROM ticket.queue_tokens t
+  WHERE NOT EXISTS (SELECT 1 FROM ticket.concerts c WHERE c.id = t.concert_id)
+     OR NOT EXISTS (SELECT 1 FROM ticket.users u WHERE u.id = t.user_id)
+UNION ALL
   SELECT 'the opening ranked the whole pre-queue', format('token %s of concert %s', t.id, c.id)
   FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id
   WHERE t.status = 'PRE_QUEUE' AND c.opened_at IS NOT NULL

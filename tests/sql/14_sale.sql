@@ -2,7 +2,7 @@
 -- its proof, booking_opens_at, and settling the holes lock-free joins leave.
 -- Time moves by moving sale_opens_at: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(72);
+SELECT plan(73);
 \ir fixtures.psql
 
 -- 'SQLSTATE DETAIL' of the statement's error, or 'no error' (pg_temp.error_of, one string).
@@ -195,6 +195,10 @@ SELECT is((api.queue_status(:'h3')).body->>'position', '1', 'the position behind
 SELECT is((SELECT settled FROM ticket.queues WHERE concert_id = :h), 3::bigint, 'settled is past the hole');
 SELECT is(ticket.queue_drops_before(:h, 4), 1::bigint, 'the hole is recorded as a drop');
 SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint, 'invariants hold with a settled hole');
+
+SELECT ok(NOT has_table_privilege('ticket_app', 'ticket.concerts', 'DELETE')
+          AND NOT has_table_privilege('ticket_app', 'ticket.users', 'DELETE'),
+  'concerts and users are never deleted (queue tokens point at them without a foreign key)');
 
 SELECT * FROM finish();
 ROLLBACK;
