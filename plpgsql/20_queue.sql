@@ -66,10 +66,16 @@ LANGUAGE sql STABLE
 AS $$ SELECT format('ticket.queue_seq_%s', p_concert_id)::regclass $$;
 COMMENT ON FUNCTION ticket.queue_seq(bigint) IS 'The sequence a concert''s joins take their seq from.';
 
+-- PL/pgSQL: pg_sequence_last_value is volatile, so as SQL this was never inlined and
+-- was planned again on every call.
 CREATE OR REPLACE FUNCTION ticket.queue_joined(p_concert_id bigint)
 RETURNS bigint
-LANGUAGE sql STABLE
-AS $$ SELECT coalesce(pg_sequence_last_value(ticket.queue_seq(p_concert_id)), 0) $$;
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  RETURN coalesce(pg_sequence_last_value(ticket.queue_seq(p_concert_id)), 0);
+END
+$$;
 COMMENT ON FUNCTION ticket.queue_joined(bigint) IS 'The last seq handed out (joins so far, holes included).';
 
 CREATE OR REPLACE FUNCTION ticket.queue_waiting(p_concert_id bigint)

@@ -150,6 +150,15 @@ function screens() {
     await page.screenshot({ path: path.join(ARTIFACTS, name), fullPage: true });
     out.shots.push(name);
   };
+  // The closing step's judgement: every finding is printed, serious or critical ones fail.
+  out.judgeAxe = (minScreens) => {
+    for (const f of out.axeFindings) {
+      diag(`axe ${f.impact} ${f.id} on ${f.where}: ${f.help}; ${f.nodes.length} element(s): ${f.nodes.slice(0, 3).join(' | ')}`);
+    }
+    assert(out.shots.length >= minScreens, `only ${out.shots.length} screens were checked`);
+    const bad = out.axeFindings.filter((f) => f.impact === 'serious' || f.impact === 'critical');
+    assert(bad.length === 0, `${bad.length} serious or critical violation(s), on: ${[...new Set(bad.map((f) => f.where))].join(', ')}`);
+  };
   return out;
 }
 
