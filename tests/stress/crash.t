@@ -102,7 +102,12 @@ def worker(i):
                 seat = seats.pop() if seats else 1
             r = c.req("POST", "/api/reservations", {"concert_id": cid, "date": date, "seat_nos": [seat]},
                       key=u.key, token=u.token)
-            record("hold", r, {(409, "HOLD_LIMIT_REACHED"), (409, "SEAT_UNAVAILABLE"), (401, "QUEUE_TOKEN_EXPIRED")})
+            # 429: a rejoin right after a crash waits while the line settles the holes the
+            # crash left in it (docs/waiting-room.md); it polls, as a page does.
+            record("hold", r, {(409, "HOLD_LIMIT_REACHED"), (409, "SEAT_UNAVAILABLE"), (401, "QUEUE_TOKEN_EXPIRED"),
+                               (429, "QUEUE_NOT_ADMITTED")})
+            if r.code() == "QUEUE_NOT_ADMITTED":
+                record("poll", c.req("GET", "/api/queue", token=u.token), set())
             if r.status not in (201, 409, 503):
                 with lock:
                     seats.append(seat)      # surely not taken: another may try it
