@@ -82,7 +82,8 @@ work_done() {
 hold_next=1 pay_next=1
 prepare() { # op most-pays
   case $1 in
-  join) sql "SELECT bench.reset_joins($join)" >/dev/null ;;
+  join) sql "SELECT bench.reset_joins($join)" >/dev/null
+        sql "VACUUM ticket.queue_tokens" >/dev/null ;;  # the last run's rows, gone from the indexes
   hold)
     sql "SELECT setval('bench.next_$hold', $hold_next, false)" >/dev/null
     sql "\\copy (SELECT key || ' ' || token || ' ' || on_date || ' ' || seat_no FROM bench.holds WHERE concert_id = $hold AND n >= $hold_next ORDER BY n) TO '$out/holds.txt'" ;;

@@ -85,8 +85,9 @@ AS $$
 DECLARE
   v_joined bigint := ticket.queue_joined(p_concert_id);
 BEGIN
-  -- Before the opening the pre-queue has no seqs: a count over its partial index.
-  IF v_joined = 0 THEN
+  -- Before the opening the pre-queue has no seqs (the sequence only counted its joins):
+  -- a count over its partial index.
+  IF EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id AND sale_opens_at IS NOT NULL AND opened_at IS NULL) THEN
     RETURN (SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE');
   END IF;
   -- Holes not yet settled and joins still committing count as waiting.
@@ -188,6 +189,10 @@ DECLARE
 BEGIN
   -- The caller holds the queues row lock.
   SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
+  -- Before the opening the sequence only counts pre-queue joins: nothing to settle.
+  IF EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id AND sale_opens_at IS NOT NULL AND opened_at IS NULL) THEN
+    RETURN v_q.settled;
+  END IF;
   v_was := v_q;
   IF v_q.pending_upto IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM ticket.running_joins(p_concert_id) j WHERE j = ANY (v_q.pending_joins)) THEN
@@ -402,6 +407,26 @@ $$;
 COMMENT ON FUNCTION ticket.token_body(text, text, bigint, text, bigint, bigint, timestamptz, timestamptz) IS
   'The JSON of a queue token as the API shows it.';
 
+CREATE OR REPLACE FUNCTION ticket.waiting_reply(p_status int, p_token text, p_entry_id text, p_concert_id bigint,
+                                                p_position bigint, p_sold_out boolean, p_turn_seconds real,
+                                                p_max_active int, p_idle_seconds int, p_waitlist_idle_seconds int)
+RETURNS api.reply
+LANGUAGE sql STABLE  -- inlined where its arguments hold no sub-select (see ticket.secret_hash)
+AS $$
+  -- After the sell-out, the waiting list: in the same order, polling slowly, admitted
+  -- as seats come back.
+  SELECT CASE WHEN p_sold_out
+    THEN ticket.reply(p_status, ticket.token_body(p_token, p_entry_id, p_concert_id, 'SOLD_OUT', p_position,
+                                                  NULL, NULL, NULL),
+                      least(60, p_waitlist_idle_seconds / 4, greatest(5, p_position))::int)
+    ELSE ticket.reply(p_status, ticket.token_body(p_token, p_entry_id, p_concert_id, 'WAITING', p_position,
+                                                  ticket.eta_seconds(p_position, p_turn_seconds, p_max_active),
+                                                  NULL, NULL),
+                      ticket.retry_after(p_position, p_idle_seconds)) END
+$$;
+COMMENT ON FUNCTION ticket.waiting_reply(int, text, text, bigint, bigint, boolean, real, int, int, int) IS
+  'The queue answer for a place in line: WAITING with its ETA, or SOLD_OUT on the waiting list.';
+
 -- The answer about one token, after lazily ending what has run out. A poll that a free
 -- slot could serve admits first, so a freed slot is taken within one poll interval; a
 -- pre-queue poll after the opening time opens the sale.
@@ -461,18 +486,11 @@ BEGIN
     IF v_t.last_seen_at < now() - interval '5 seconds' THEN
       UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
     END IF;
-    IF v_t.sold_out THEN
-      -- The waiting list: in the same order, polling slowly, admitted as seats come back.
-      RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'SOLD_OUT',
-        v_t.position, NULL, NULL, NULL),
-        least(60, v_t.waitlist_idle_seconds / 4, greatest(5, v_t.position))::int);
-    END IF;
-    RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'WAITING', v_t.position,
-      ticket.eta_seconds(v_t.position, v_t.turn_seconds, v_t.max_active), NULL, NULL),
-      ticket.retry_after(v_t.position, v_t.idle_seconds));
+    RETURN ticket.waiting_reply(p_status, p_token, v_t.entry_id, v_t.concert_id, v_t.position, v_t.sold_out,
+      v_t.turn_seconds, v_t.max_active, v_t.idle_seconds, v_t.waitlist_idle_seconds);
   ELSIF v_t.status = 'PRE_QUEUE' THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'PRE_QUEUE',
-      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at));
+      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at, ticket.queue_joined(v_t.concert_id)));
   ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'EXPIRED',
       NULL, NULL, NULL, v_t.expires_at));
@@ -484,12 +502,34 @@ $$;
 COMMENT ON FUNCTION ticket.token_reply(text, bigint, int) IS
   'The queue answer for a token: status, position, ETA, Retry-After; admits when a free slot could take it, opens a due sale.';
 
-CREATE OR REPLACE FUNCTION ticket.queue_token(p_api_key text, p_nonce bytea)
+CREATE OR REPLACE FUNCTION ticket.queue_token(p_api_key text, p_nonce bytea, p_concert_id bigint, p_token_id bigint)
 RETURNS text
-LANGUAGE sql STABLE STRICT  -- as convert_to is (see ticket.secret_hash)
-AS $$ SELECT 'qt_' || ticket.base64url(hmac(p_nonce, convert_to(p_api_key, 'UTF8'), 'sha256')) $$;
-COMMENT ON FUNCTION ticket.queue_token(text, bytea) IS
-  'The raw queue token: hmac of the nonce under the API key, which the database never keeps.';
+LANGUAGE sql STABLE  -- as convert_to is, and not STRICT as format is not: inlined (see ticket.secret_hash)
+AS $$
+  SELECT format('qt_%s.%s.%s', p_concert_id, p_token_id,
+                ticket.base64url(hmac(p_nonce, convert_to(p_api_key, 'UTF8'), 'sha256')))
+$$;
+COMMENT ON FUNCTION ticket.queue_token(text, bytea, bigint, bigint) IS
+  'The raw queue token: its concert and row, and the hmac of its nonce under the API key, which the database never keeps.';
+
+-- The token of a live row, again (an idempotent join). A token issued before tokens
+-- named their row is issued again under the new form, and the old one stops working.
+CREATE OR REPLACE FUNCTION ticket.live_token(p_api_key text, p_t ticket.queue_tokens)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_token text := ticket.queue_token(p_api_key, p_t.nonce, p_t.concert_id, p_t.id);
+BEGIN
+  IF p_t.legacy_token THEN
+    UPDATE ticket.queue_tokens SET token_hash = ticket.secret_hash(v_token), legacy_token = false
+    WHERE id = p_t.id;
+  END IF;
+  RETURN v_token;
+END
+$$;
+COMMENT ON FUNCTION ticket.live_token(text, ticket.queue_tokens) IS
+  'The raw token of a live token row, for a user joining again.';
 
 CREATE OR REPLACE FUNCTION api.issue_token(p_api_key text, p_concert_id bigint)
 RETURNS api.reply
@@ -497,12 +537,16 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_user_id  bigint := ticket.authenticate(p_api_key);
-  v_concert  record;
+  v_c        record;
   v_live     ticket.queue_tokens;
   v_status   text := 'WAITING';
+  v_free     bigint := 0;
   v_nonce    bytea;
   v_token    text;
   v_token_id bigint;
+  v_seq      bigint;
+  v_entry_id text;
+  v_position bigint;
 BEGIN
   -- A join commits with its WAL flush (without it a crash lost acknowledged places in
   -- line: tests/stress/crash.t) but holds no lock meanwhile, so concurrent joins share
@@ -512,20 +556,21 @@ BEGIN
   IF found AND v_live.status = 'ACTIVE' AND v_live.expires_at <= now() THEN
     PERFORM ticket.end_turn(v_live.id, 'EXPIRED', p_queue_locked => false);
   ELSIF found THEN
-    RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
+    RETURN ticket.token_reply(ticket.live_token(p_api_key, v_live), v_live.id, 200);
   END IF;
 
-  SELECT c.sale_opens_at, c.opened_at, c.sale_opens_at - make_interval(mins => c.pre_queue_minutes) AS pre_queue_opens_at
-  INTO v_concert FROM ticket.concerts c WHERE c.id = p_concert_id;
+  SELECT c.sale_opens_at, c.opened_at, c.sale_opens_at - make_interval(mins => c.pre_queue_minutes) AS pre_queue_opens_at,
+         c.max_active, c.idle_seconds, c.waitlist_idle_seconds, q.sold_out, q.turn_seconds
+  INTO v_c FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id WHERE c.id = p_concert_id;
   IF NOT found THEN
     PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
   END IF;
-  IF v_concert.sale_opens_at IS NOT NULL AND v_concert.opened_at IS NULL THEN
-    IF now() < v_concert.pre_queue_opens_at THEN
-      PERFORM ticket.fail('T409F', format('the queue of concert %s opens at %s', p_concert_id, v_concert.pre_queue_opens_at),
-        json_build_object('pre_queue_opens_at', v_concert.pre_queue_opens_at, 'sale_opens_at', v_concert.sale_opens_at),
+  IF v_c.sale_opens_at IS NOT NULL AND v_c.opened_at IS NULL THEN
+    IF now() < v_c.pre_queue_opens_at THEN
+      PERFORM ticket.fail('T409F', format('the queue of concert %s opens at %s', p_concert_id, v_c.pre_queue_opens_at),
+        json_build_object('pre_queue_opens_at', v_c.pre_queue_opens_at, 'sale_opens_at', v_c.sale_opens_at),
         'come back when the pre-queue opens');
-    ELSIF now() >= v_concert.sale_opens_at THEN
+    ELSIF now() >= v_c.sale_opens_at THEN
       PERFORM ticket.open_sale(p_concert_id);
     END IF;
   END IF;
@@ -534,31 +579,48 @@ BEGIN
   -- ticket.settle sees which joins could still fill a seq. Joins never wait for
   -- each other on it.
   PERFORM ticket.sale_lock(p_concert_id, p_exclusive => false);
-  IF v_concert.sale_opens_at IS NOT NULL AND v_concert.opened_at IS NULL
+  IF v_c.sale_opens_at IS NOT NULL AND v_c.opened_at IS NULL
      AND (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
     v_status := 'PRE_QUEUE';
-  ELSIF EXISTS (SELECT 1 FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id
-                WHERE q.concert_id = p_concert_id AND NOT q.sold_out
-                  AND c.max_active > ticket.queue_active(p_concert_id)) THEN
-    -- A free slot: take the queue lock before the seq, so that joins arriving together
-    -- are admitted at once and in seq order. Only while slots are free (the first
-    -- max_active of a sale); in a full room joins take no lock at all.
-    PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
+    -- Counted, not kept: how many joined tells how widely their return after the
+    -- opening must be spread (ticket.pre_queue_retry_after); the opening resets it.
+    PERFORM nextval(ticket.queue_seq(p_concert_id));
+  ELSIF NOT v_c.sold_out THEN
+    v_free := v_c.max_active - ticket.queue_active(p_concert_id);
+    IF v_free > 0 THEN
+      -- A free slot: take the queue lock before the seq, so that joins arriving together
+      -- are admitted at once and in seq order. Only while slots are free (the first
+      -- max_active of a sale); in a full room joins take no lock at all.
+      PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
+    END IF;
   END IF;
 
+  -- The token names its row (ticket.find_token), so the id is drawn first.
+  v_token_id := nextval('ticket.queue_tokens_id_seq');
   v_nonce := gen_random_bytes(16);
-  v_token := ticket.queue_token(p_api_key, v_nonce);
+  v_token := ticket.queue_token(p_api_key, v_nonce, p_concert_id, v_token_id);
+  IF v_status = 'WAITING' THEN
+    v_seq := nextval(ticket.queue_seq(p_concert_id));
+  END IF;
   -- The same user joining twice at once: the second waits for the first to commit and
   -- gets its token (its seq is a hole, settled later).
-  INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status)
-  VALUES (p_concert_id, v_user_id, ticket.secret_hash(v_token), v_nonce,
-          CASE WHEN v_status = 'WAITING' THEN nextval(ticket.queue_seq(p_concert_id)) END, v_status)
+  INSERT INTO ticket.queue_tokens (id, concert_id, user_id, token_hash, nonce, seq, status)
+  OVERRIDING SYSTEM VALUE
+  VALUES (v_token_id, p_concert_id, v_user_id, ticket.secret_hash(v_token), v_nonce, v_seq, v_status)
   ON CONFLICT (user_id, concert_id) WHERE status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE') DO NOTHING
-  RETURNING id INTO v_token_id;
-  IF v_token_id IS NULL THEN
+  RETURNING entry_id INTO v_entry_id;
+  IF NOT found THEN
     SELECT * INTO STRICT v_live FROM ticket.queue_tokens
     WHERE user_id = v_user_id AND concert_id = p_concert_id AND status IN ('PRE_QUEUE', 'WAITING', 'ACTIVE');
-    RETURN ticket.token_reply(ticket.queue_token(p_api_key, v_live.nonce), v_live.id, 200);
+    RETURN ticket.token_reply(ticket.live_token(p_api_key, v_live), v_live.id, 200);
+  END IF;
+  IF v_status = 'WAITING' AND v_free <= 0 THEN
+    -- A full room or the waiting list: nothing to admit, and the place is known without
+    -- reading the token again. Admission cannot have passed this uncommitted seq
+    -- (ticket.settle), so the position is at least 1.
+    SELECT ticket.queue_position(p_concert_id, v_seq, q.admitted) INTO v_position
+    FROM ticket.queues q WHERE q.concert_id = p_concert_id;
+    RETURN ticket.waiting_reply(201, v_token, v_entry_id, p_concert_id, v_position, v_c.sold_out, v_c.turn_seconds, v_c.max_active, v_c.idle_seconds, v_c.waitlist_idle_seconds);
   END IF;
   RETURN ticket.token_reply(v_token, v_token_id, 201);
 END
@@ -571,9 +633,15 @@ RETURNS ticket.queue_tokens
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-  v_t ticket.queue_tokens;
+  v_t  ticket.queue_tokens;
+  v_id text[] := regexp_match(p_token, '^qt_([0-9]{1,18})\.([0-9]{1,18})\.[A-Za-z0-9_-]{43}$');
 BEGIN
-  SELECT * INTO v_t FROM ticket.queue_tokens WHERE token_hash = ticket.secret_hash(p_token);
+  IF v_id IS NOT NULL THEN
+    SELECT * INTO v_t FROM ticket.queue_tokens
+    WHERE id = v_id[2]::bigint AND concert_id = v_id[1]::bigint AND token_hash = ticket.secret_hash(p_token);
+  ELSE
+    SELECT * INTO v_t FROM ticket.queue_tokens WHERE token_hash = ticket.secret_hash(p_token) AND legacy_token;
+  END IF;
   IF NOT found THEN
     PERFORM ticket.fail('T401B', 'missing or unknown queue token',
       p_hint => 'send X-Queue-Token from POST /api/concerts/{id}/queue');
@@ -670,7 +738,8 @@ BEGIN
   ELSIF v_t.status = 'PRE_QUEUE' AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks r WHERE r.token_id = v_t.id) THEN
     SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
     PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
-      json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
+      json_build_object('position', NULL, 'retry_after',
+                        ticket.pre_queue_retry_after(v_w.sale_opens_at, ticket.queue_joined(p_concert_id))),
       'poll GET /api/queue until the status is ACTIVE');
   ELSIF v_t.status IN ('WAITING', 'PRE_QUEUE') THEN
     SELECT ticket.queue_position(p_concert_id,

@@ -82,15 +82,16 @@ BEGIN
   WHERE q.concert_id = p_concert FOR UPDATE;
   CREATE TEMP TABLE joiners ON COMMIT DROP AS
   SELECT row_number() OVER (ORDER BY j.n) + v_joined AS seq, j.n, j.user_id, j.key,
-         gen_random_bytes(16) AS nonce
+         gen_random_bytes(16) AS nonce, nextval('ticket.queue_tokens_id_seq') AS id
   FROM (SELECT n, user_id, key FROM bench.users WHERE NOT p_crowd AND n BETWEEN p_first AND p_last
         UNION ALL
         SELECT n, user_id, NULL FROM bench.crowd WHERE p_crowd AND n BETWEEN p_first AND p_last) j;
   ALTER TABLE joiners ADD COLUMN token text;
-  UPDATE joiners SET token = CASE WHEN key IS NULL THEN NULL ELSE ticket.queue_token(key, nonce) END;
-  INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status,
+  UPDATE joiners SET token = CASE WHEN key IS NULL THEN NULL ELSE ticket.queue_token(key, nonce, p_concert, id) END;
+  INSERT INTO ticket.queue_tokens (id, concert_id, user_id, token_hash, nonce, seq, status,
                                    activated_at, expires_at)
-  SELECT p_concert, user_id, coalesce(ticket.secret_hash(token), gen_random_bytes(32)), nonce, seq,
+  OVERRIDING SYSTEM VALUE
+  SELECT id, p_concert, user_id, coalesce(ticket.secret_hash(token), gen_random_bytes(32)), nonce, seq,
          CASE WHEN seq <= v_max THEN 'ACTIVE' ELSE 'WAITING' END,
          CASE WHEN seq <= v_max THEN now() END,
          CASE WHEN seq <= v_max THEN now() + interval '4 hours' END
@@ -136,10 +137,12 @@ END
 $$;
 
 -- The next planned hold of a concert, made through the API: one round trip.
-CREATE FUNCTION bench.hold_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE sql AS $$
-  SELECT r.* FROM bench.holds h,
+CREATE FUNCTION bench.hold_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT r.* FROM bench.holds h,
     LATERAL api.hold_seat(h.key, h.token, p_concert, h.on_date, ARRAY[h.seat_no]) r
-  WHERE h.concert_id = p_concert AND h.n = (SELECT nextval(format('bench.next_%s', p_concert)::regclass))
+  WHERE h.concert_id = p_concert AND h.n = (SELECT nextval(format('bench.next_%s', p_concert)::regclass));
+END
 $$;
 
 CREATE FUNCTION bench.holds_made(p_concert bigint) RETURNS bigint LANGUAGE sql STABLE AS $$
@@ -176,18 +179,24 @@ $$;
 
 -- Payments walk the made holds in order (sequence bench.next_pay).
 CREATE SEQUENCE bench.next_pay;
-CREATE FUNCTION bench.pay_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE sql AS $$
-  SELECT r.* FROM bench.holds h,
+CREATE FUNCTION bench.pay_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT r.* FROM bench.holds h,
     LATERAL api.pay_reservation(h.key, h.token, h.reservation_id, 'bench-pay-' || h.n) r
-  WHERE h.concert_id = p_concert AND h.n = (SELECT nextval('bench.next_pay'))
+  WHERE h.concert_id = p_concert AND h.n = (SELECT nextval('bench.next_pay'));
+END
 $$;
 
 -- Joins walk the bench users in order (sequence bench.next_join); between runs the
--- join concert's queue is emptied again.
+-- join concert's queue is emptied again, and its room filled with the crowd, as in a
+-- sale after its first second (the first max_active joins of a sale, admitted at once
+-- and in order, wait for each other: the surge measures them).
 CREATE SEQUENCE bench.next_join;
-CREATE FUNCTION bench.join_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE sql AS $$
-  SELECT r.* FROM bench.users u, LATERAL api.issue_token(u.key, p_concert) r
-  WHERE u.n = (SELECT nextval('bench.next_join'))
+CREATE FUNCTION bench.join_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY SELECT r.* FROM bench.users u, LATERAL api.issue_token(u.key, p_concert) r
+  WHERE u.n = (SELECT nextval('bench.next_join'));
+END
 $$;
 CREATE FUNCTION bench.reset_joins(p_concert bigint) RETURNS void LANGUAGE sql AS $$
   DELETE FROM ticket.queue_tokens WHERE concert_id = p_concert;
@@ -196,6 +205,7 @@ CREATE FUNCTION bench.reset_joins(p_concert bigint) RETURNS void LANGUAGE sql AS
   WHERE concert_id = p_concert;
   SELECT setval(ticket.queue_seq(p_concert), 1, false);
   SELECT setval('bench.next_join', 1, false);
+  SELECT bench.join(p_concert, 1, (SELECT max_active FROM ticket.concerts WHERE id = p_concert), true);
 $$;
 
 CREATE SEQUENCE bench.next_charge;

@@ -2,7 +2,7 @@
 --   hold   :dates dates of 50 seats; users 1..:holders admitted, up to 4 seats each;
 --          seat maps and holds
 --   queue  users :holders+1..:holders+:waiting in line, 100 admitted, polls
---   join   an empty queue that users 1.. join in order, emptied between runs
+--   join   a full room (100 of the crowd) that users 1.. join in order, emptied between runs
 --   pay    every user in line, 200 admitted; each pays one hold (made in bulk
 --          before a run), which ends the turn and admits the next, as in a sale
 -- Every user has 10,000,000 won to spend.
@@ -19,6 +19,7 @@ SELECT bench.concert('queue', 1, 100) AS queue \gset
 SELECT bench.join(:queue, :holders + 1, :users);
 
 SELECT bench.concert('join', 1, 100);
+SELECT bench.make_crowd(100);  -- who fill the join concert's room (bench.reset_joins)
 
 SELECT bench.concert('pay', ceil(:users / 50.0)::int, 200, 1) AS pay \gset
 SELECT bench.join(:pay, 1, :users);

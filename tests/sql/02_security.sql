@@ -8,8 +8,9 @@ SELECT plan(132);
 -- holding the secret's text, or (bytea) its text or its decoded random bytes.
 CREATE FUNCTION pg_temp.columns_holding(p_secret text) RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
-  v_raw  bytea := decode(translate(substr(p_secret, 4), '-_', '+/')
-                         || repeat('=', (4 - length(substr(p_secret, 4)) % 4) % 4), 'base64');
+  v_b64  text := CASE WHEN strpos(p_secret, '.') > 0 THEN regexp_replace(p_secret, '^.*\.', '')
+                      ELSE substr(p_secret, 4) END;  -- the random part, after prefix and ids
+  v_raw  bytea := decode(translate(v_b64, '-_', '+/') || repeat('=', (4 - length(v_b64) % 4) % 4), 'base64');
   v_col  record;
   v_hit  boolean;
   v_hits text[] := '{}';
@@ -172,7 +173,8 @@ SELECT :'u'::json->>'api_key' AS key, (:'u'::json->>'user_id')::bigint AS uid \g
 SELECT (api.charge_wallet(:'key', 1000, 'k-1')).status AS charged \gset
 SELECT (api.issue_token(:'key', :c)).body->>'token' AS tok \gset
 SELECT matches(:'key'::text, '^tk_[A-Za-z0-9_-]{43}$', 'the API key is tk_ and 256 random bits in base64url');
-SELECT matches(:'tok'::text, '^qt_[A-Za-z0-9_-]{43}$', 'the queue token is qt_ and 256 bits in base64url');
+SELECT matches(:'tok'::text, format('^qt_%s\.[0-9]+\.[A-Za-z0-9_-]{43}$', :c),
+  'the queue token is qt_, its concert, its row and 256 bits in base64url');
 SELECT is((SELECT api_key_hash FROM ticket.users WHERE id = :uid), sha256(convert_to(:'key', 'UTF8')),
   'users.api_key_hash is sha256 of the API key');
 SELECT is(pg_temp.columns_holding(:'key'), ARRAY[]::text[], 'the raw API key is in no column of any ticket table');

@@ -1,7 +1,7 @@
 -- The waiting room (plpgsql/20_queue.sql; docs/api.md queue endpoints).
 -- Time is moved by moving a token's timestamps into the past: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(81);
+SELECT plan(86);
 \ir fixtures.psql
 
 -- Anything other sessions left to the clock is settled first, so tick counts are ours.
@@ -183,6 +183,21 @@ SELECT ok(:'st' IN ('WAITING', 'ACTIVE'),
 SELECT is((SELECT count(*) FROM ticket.queue_tokens t JOIN ticket.users u ON u.id = t.user_id
            WHERE t.concert_id = :rc AND u.name = 'q2' AND t.status IN ('WAITING', 'ACTIVE')), 1::bigint,
   'issue_token: ... and then has exactly one live token for the concert');
+
+-- Tokens name their row (qt_<concert>.<id>.<secret>): a made-up secret for a real row
+-- is refused. A token issued in the old form (qt_<secret>) still works until its user
+-- joins again, who gets it in the new form.
+SELECT admin.create_concert('Queue forms', 'Hall', ARRAY[now() + interval '9 days'], p_max_active => 1) AS fc \gset
+SELECT pg_temp.join_queue(:'k1', :fc) AS fa \gset
+SELECT throws_ok(format('SELECT api.queue_status(%L)', regexp_replace(:'fa', '[^.]*$', repeat('A', 43))), 'T401B', NULL,
+  'queue_status: the right concert and row with a made-up secret is QUEUE_TOKEN_INVALID');
+UPDATE ticket.queue_tokens SET token_hash = sha256(convert_to('qt_' || repeat('L', 43), 'UTF8')), legacy_token = true
+WHERE token_hash = sha256(convert_to(:'fa', 'UTF8'));
+SELECT is((api.queue_status('qt_' || repeat('L', 43))).body->>'status', 'ACTIVE', 'queue_status: a token of the old form still works');
+SELECT is((api.issue_token(:'k1', :fc)).body->>'token', :'fa', 'issue_token: joining again gives it in the new form');
+SELECT throws_ok(format('SELECT api.queue_status(%L)', 'qt_' || repeat('L', 43)), 'T401B', NULL,
+  'queue_status: ... after which the old form is QUEUE_TOKEN_INVALID');
+SELECT is((api.queue_status(:'fa')).body->>'status', 'ACTIVE', 'queue_status: ... and the new form works');
 
 SELECT * FROM finish();
 ROLLBACK;
