@@ -11,11 +11,13 @@
 #   BENCH=1       also serve the bench's programs (etc/lighttpd/bench.conf)
 #   PROCS         FastCGI processes per busy program [4: make bench measured
 #                 2 and 4 on two cores]
+#   JOIN_PROCS    FastCGI processes of the join [16: joins wait for WAL
+#                 flushes, and share them the more of them are in flight]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 MODE=${MODE:-fastcgi} PORT=${PORT:-8080}
-BOUNCER_PORT=${BOUNCER_PORT:-6432} BENCH=${BENCH:-} PROCS=${PROCS:-4}
+BOUNCER_PORT=${BOUNCER_PORT:-6432} BENCH=${BENCH:-} PROCS=${PROCS:-4} JOIN_PROCS=${JOIN_PROCS:-16}
 
 case "$MODE" in fastcgi|cgi) ;; *) die "MODE must be fastcgi or cgi, not '$MODE'" ;; esac
 [ -x "$BUILD/cgi-bin/health" ] || die "no programs in $BUILD/cgi-bin: run make build first"
@@ -61,7 +63,7 @@ conf=$ROOT/lighttpd.conf
 user=${RUN_USER:-$(id -un)}
 TICKET_ROOT=$ROOT TICKET_MODE=$MODE TICKET_PORT=$PORT TICKET_VAR=$VAR \
 TICKET_DOCROOT=$www/htdocs TICKET_BUILD=$www/build TICKET_DBURL=$dburl \
-TICKET_USER=$user TICKET_PROCS=$PROCS \
+TICKET_USER=$user TICKET_PROCS=$PROCS TICKET_JOIN_PROCS=$JOIN_PROCS \
   /usr/sbin/lighttpd -D -f "$conf" & pids+=($!)
 status=0
 wait -n || status=$?

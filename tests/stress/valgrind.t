@@ -106,7 +106,7 @@ env = dict(os.environ, TICKET_MODE="fastcgi", TICKET_PORT=str(PORT), TICKET_VAR=
            TICKET_DBURL="host=%s port=%s dbname=ticket user=ticket_web"
            % (os.environ.get("PGHOST", ""), os.environ.get("PGPORT", "")),
            TICKET_USER=RUNUSER or subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip(),
-           TICKET_PROCS="1")
+           TICKET_PROCS="1", TICKET_JOIN_PROCS="1")
 lighttpd = subprocess.Popen(["/usr/sbin/lighttpd", "-D", "-f", os.path.join(lib.ROOT, "lighttpd.conf")],
                             env=env, stdout=open(os.path.join(vg, "lighttpd.out"), "w"), stderr=subprocess.STDOUT)
 
