@@ -2,7 +2,8 @@
 -- line grows from nothing in minutes, long before the next ANALYZE. Counted in tuples
 -- fetched (pg_stat_xact_user_tables), not timed.
 BEGIN;
-SELECT plan(2);
+SELECT plan(5);
+\ir fixtures.psql
 
 -- Statistics taken while another concert had a line and this one had none, then a
 -- line of 20,000 here.
@@ -33,6 +34,13 @@ SELECT is((api.queue_status(:'token')).body->>'position', '14900',
   'a poll in a line of 20,000 the statistics have not seen (100 admitted ahead)');
 SELECT cmp_ok(pg_temp.fetched() - :before, '<', 200::bigint,
   '... reads its own token row and the admitted ones, not the line');
+
+SELECT pg_temp.new_user('stale') AS k \gset
+SELECT pg_temp.fetched() AS before \gset
+SELECT is((api.issue_token(:'k', :c)).body->>'position', '19901', 'a join behind that line');
+SELECT is((api.issue_token(:'k', :c)).status, 200, '... and the same user joining again');
+SELECT cmp_ok(pg_temp.fetched() - :before, '<', 400::bigint,
+  '... read the user''s own token and the admitted ones, not the line');
 
 SELECT * FROM finish();
 ROLLBACK;
