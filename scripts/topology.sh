@@ -9,6 +9,7 @@
 #   scripts/topology.sh down       stop every node and pgbouncer that runs
 #   scripts/topology.sh nodes      one line per node: name, role, partition, libpq URL
 #   scripts/topology.sh url NAME   the owner's libpq URL of one node
+#   scripts/topology.sh serve      scripts/serve.sh against the proxy, in the foreground
 #
 # Settings (environment), besides those of lib.sh:
 #   TOPOLOGY_PGPORT        port of the first node, the others follow [55440]
@@ -17,6 +18,9 @@
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
+# The nodes' servers inherit this environment, and PL/Proxy's connections read
+# libpq's: a caller's PGOPTIONS or PGUSER must not reach the partitions' pgbouncers.
+unset PGOPTIONS PGHOST PGHOSTADDR PGDATABASE PGUSER PGSERVICE
 PGPORT_BASE=${TOPOLOGY_PGPORT:-55440}
 BOUNCER_BASE=${TOPOLOGY_BOUNCER_PORT:-6440}
 NODES=$VAR/nodes
@@ -77,7 +81,7 @@ standby_create() {
   pport=${pport##*port=} pport=${pport%%&*}
   VAR=$NODES/$name "$ROOT/scripts/var.sh" create
   say "copying $primary into the standby $name"
-  as_run "$PGBIN/pg_basebackup" -D "$NODES/$name/pg" -R -C -S "${name//-/_}" \
+  as_run "$PGBIN/pg_basebackup" -D "$NODES/$name/pg" -R -C -S "${name//-/_}" -c fast \
     -d "host=$NODES/$primary/run port=$pport user=ticket_owner" ||
     die "pg_basebackup of $primary failed (above)"
   { echo; echo "# ---- added by scripts/topology.sh: the standby's own socket, port and feedback"
@@ -145,7 +149,9 @@ case "${1:-}" in
   # shellcheck disable=SC2086 # a line is the node's words
   down) each echo | tac | while read -r line; do stop_node $line; done ;;
   nodes) nodes ;;
+  # The proxy is the first node: the programs' database, with the node's folders.
+  serve) VAR=$NODES/proxy PGPORT=$PGPORT_BASE exec "$ROOT/scripts/serve.sh" ;;
   url) [ -f "$NODES/${2:-}/node" ] || die "no node '${2:-}' (make -s nodes lists them)"
        awk '{ print $4 }' "$NODES/$2/node" ;;
-  *) echo "usage: $0 up|down|nodes|url NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|nodes|url NAME|serve" >&2; exit 2 ;;
 esac
