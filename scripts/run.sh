@@ -44,7 +44,7 @@ trap 'exit 0' INT TERM HUP
 if [ "$TOPOLOGY" = sharded ]; then
   "$ROOT/scripts/topology.sh" up 9>&-
   psql_q -d "$("$ROOT/scripts/topology.sh" url concerts-0)" -c 'SELECT admin.seed_demo()' >/dev/null
-  dburl=$("$ROOT/scripts/topology.sh" url proxy) logs=$VAR/nodes/*/log/
+  dburl=$("$ROOT/scripts/topology.sh" url proxy) logs="$VAR/nodes/*/log/"
   serve=("$ROOT/scripts/topology.sh" serve)
   psql_hint='make -s nodes lists every node'
 else

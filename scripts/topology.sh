@@ -136,6 +136,13 @@ stop_node() {
   node "$name" "$port" down
 }
 
+# Standbys first, then the primaries they stream from, then the proxy.
+stop_all() {
+  local line
+  # shellcheck disable=SC2086 # a line is the node's words
+  each echo | tac | while read -r line; do stop_node $line; done
+}
+
 nodes() {
   local name
   while read -r name _; do
@@ -145,9 +152,7 @@ nodes() {
 
 case "${1:-}" in
   up) up ;;
-  # Standbys first, then the primaries they stream from, then the proxy.
-  # shellcheck disable=SC2086 # a line is the node's words
-  down) each echo | tac | while read -r line; do stop_node $line; done ;;
+  down) stop_all ;;
   nodes) nodes ;;
   # The proxy is the first node: the programs' database, with the node's folders.
   serve) VAR=$NODES/proxy PGPORT=$PGPORT_BASE exec "$ROOT/scripts/serve.sh" ;;
