@@ -122,6 +122,7 @@ up() {
   for cluster in concerts users; do
     parts=$(each cluster_partitions | awk -F'\t' -v c="$cluster" '$1 == c' | sort -k2,2n | cut -f3)
     psql_q -d "$proxy" -v cluster="$cluster" -v parts="$parts" >/dev/null <<'SQL'
+SET client_min_messages = warning;
 SELECT admin.set_cluster(:'cluster', string_to_array(:'parts', E'\n'));
 SQL
   done
