@@ -112,10 +112,21 @@ cluster_partitions() {
   printf '%s\t%s\t%s\n' "$cluster" "$part" "$(bouncer_url "$name" "$bport")"
 }
 
+# The proxy and the primaries start at once, each on its own; a standby copies
+# its primary once that runs.
+STARTING=()
+start_primary() { if [ "$2" != standby ]; then start_node "$@" & STARTING+=($!); fi; }
+start_standby() { if [ "$2" = standby ]; then start_node "$@"; fi; }
+
 up() {
-  "$ROOT/scripts/var.sh" create
+  local pid
+  "$ROOT/scripts/var.sh" create   # and the run user, once
   VAR=$NODES "$ROOT/scripts/var.sh" create
-  each start_node
+  each start_primary
+  for pid in "${STARTING[@]}"; do
+    wait "$pid" || die "a node did not start (its messages are above)"
+  done
+  each start_standby
   each start_bouncer
   local proxy cluster parts
   proxy=$(awk '{ print $4 }' "$NODES/proxy/node")
