@@ -51,26 +51,36 @@ node() { VAR=$NODES/$1 PGPORT=$2 "$ROOT/scripts/cluster.sh" "$3"; }
 bouncer_url() { echo "host=$NODES/$1/run port=$2 dbname=ticket connect_timeout=2"; }
 
 start_node() {
-  local name=$1 role=$2 cluster=$3 part=$4 port=$5 fresh=
-  [ -e "$NODES/$name/pg/PG_VERSION" ] || fresh=1
-  if [ "$role" = standby ] && [ -n "$fresh" ]; then
+  local name=$1 role=$2 cluster=$3 part=$4 port=$5
+  if [ "$role" = standby ] && [ ! -e "$NODES/$name/pg/PG_VERSION" ]; then
     standby_create "$name" "$port"
   fi
   node "$name" "$port" up
   case "$role" in
     primary)
       migrate "$(url "$name" "$port")"
-      # Ids this node gives out fall in its slots: id % PARTITIONS = partition.
-      if [ -n "$fresh" ]; then
-        psql_q -d "$(url "$name" "$port")" -c "ALTER TABLE ticket.$cluster ALTER COLUMN id
-          SET INCREMENT BY $PARTITIONS RESTART WITH $((part > 0 ? part : PARTITIONS))"
-      fi ;;
+      own_slots "$(url "$name" "$port")" "ticket.$cluster" "$part" ;;
     proxy)
       MIGRATIONS_DIR=$ROOT/migrations/proxy PLPGSQL_DIR=$ROOT/plpgsql/proxy \
         PSQL=$PGBIN/psql "$ROOT/migrations/migrate.sh" "$(url "$name" "$port")" ;;
   esac
   echo "$name $role $([ "$part" = - ] && echo - || echo "$cluster/$part") $(url "$name" "$port")" |
     as_run tee "$NODES/$name/node" >/dev/null
+}
+
+# own_slots URL TABLE PARTITION: the ids the node gives out for TABLE fall in
+# its slots, id % PARTITIONS = PARTITION, from the first such id above those it
+# holds.  Once: the identity then steps by PARTITIONS.
+own_slots() {
+  psql_q -d "$1" -v table="$2" -v n="$PARTITIONS" -v p="$3" <<'SQL'
+SELECT seqincrement <> :n AS unset FROM pg_sequence
+WHERE seqrelid = pg_get_serial_sequence(:'table', 'id')::regclass \gset
+\if :unset
+SELECT m - m % :n + :p + CASE WHEN m - m % :n + :p <= m THEN :n ELSE 0 END AS start
+FROM (SELECT coalesce(max(id), 0) AS m FROM :table) x \gset
+ALTER TABLE :table ALTER COLUMN id SET INCREMENT BY :n RESTART WITH :start;
+\endif
+SQL
 }
 
 # A standby of the node of the same name without -standby: a base backup that
@@ -112,21 +122,11 @@ cluster_partitions() {
   printf '%s\t%s\t%s\n' "$cluster" "$part" "$(bouncer_url "$name" "$bport")"
 }
 
-# The proxy and the primaries start at once, each on its own; a standby copies
-# its primary once that runs.
-STARTING=()
-start_primary() { if [ "$2" != standby ]; then start_node "$@" & STARTING+=($!); fi; }
-start_standby() { if [ "$2" = standby ]; then start_node "$@"; fi; }
-
 up() {
-  local pid
-  "$ROOT/scripts/var.sh" create   # and the run user, once
+  "$ROOT/scripts/var.sh" create
   VAR=$NODES "$ROOT/scripts/var.sh" create
-  each start_primary
-  for pid in "${STARTING[@]}"; do
-    wait "$pid" || die "a node did not start (its messages are above)"
-  done
-  each start_standby
+  # In order: a standby copies its primary, which comes before it.
+  each start_node
   each start_bouncer
   local proxy cluster parts
   proxy=$(awk '{ print $4 }' "$NODES/proxy/node")
