@@ -3,6 +3,8 @@
 #   make run    install what is missing, build, start a private PostgreSQL
 #               under `make -s var`, migrate, load the demo, serve; Ctrl-C stops it
 #   make test   the same in a throwaway cluster, then every test suite
+#   make run TOPOLOGY=sharded   the same API through a PL/Proxy database and
+#               its partitions, each node a cluster of its own (docs/scale.md)
 #
 # Each target is one script of scripts/ (they say what they do); settings
 # are passed to them in the environment.  Configuration is in etc/.
@@ -20,6 +22,10 @@ MODE ?= fastcgi
 PORT ?= 8080
 BOUNCER_PORT ?= 6432
 PREFIX ?= /usr/local
+# Empty: one database.  sharded: scripts/topology.sh's nodes, from these ports on.
+TOPOLOGY ?=
+TOPOLOGY_PGPORT ?= 55440
+TOPOLOGY_BOUNCER_PORT ?= 6440
 SYSCONFDIR ?= /etc
 DEPS_LIST ?= $(CURDIR)/etc/debian-packages.txt
 # SANITIZE=1 builds (and serves, and tests) everything with ASan and UBSan.
@@ -30,7 +36,7 @@ VAR := $(shell scripts/var.sh)
 endif
 $(if $(VAR),,$(error could not choose a runtime folder))
 export VAR PGPORT BUILD MODE PORT BOUNCER_PORT BENCH PREFIX SYSCONFDIR DESTDIR \
-	INSTALL_DBURL INSTALL_SOCKETS SANITIZE
+	INSTALL_DBURL INSTALL_SOCKETS SANITIZE TOPOLOGY TOPOLOGY_PGPORT TOPOLOGY_BOUNCER_PORT
 LOCAL_DBURL := host=$(VAR)/run port=$(PGPORT) dbname=ticket user=ticket_owner
 # Only an explicit `make ... DBURL=...` points at another database.
 ifneq ($(origin DBURL),command line)
@@ -41,13 +47,14 @@ PSQL := /usr/lib/postgresql/15/bin/psql
 migrate := PSQL=$(PSQL) migrations/migrate.sh
 fresh := scripts/with-fresh-db.sh
 
-.PHONY: help deps build db migrate run serve stop clean psql dburl var test bench \
+.PHONY: help deps build db migrate run serve stop clean psql dburl var nodes test bench \
 	stress fuzz install with-fresh-db cluster-up cluster-down
 
 help:
 	@sed -n 's/^## //p' Makefile
 
-## make run       deps, build, database, demo data, serve on :$PORT (MODE=fastcgi|cgi)
+## make run       deps, build, database, demo data, serve on :$PORT (MODE=fastcgi|cgi;
+##                TOPOLOGY=sharded: a proxy and its partitions instead of one database)
 run:
 	@scripts/run.sh
 ## make test      everything in a throwaway cluster, then every test suite;
@@ -90,7 +97,10 @@ dburl:
 ## make -s var    print the runtime folder
 var:
 	@echo '$(VAR)'
-## make stop      stop `make run` and the database
+## make -s nodes  the sharded topology's nodes: name, role, partition, libpq URL
+nodes:
+	@scripts/topology.sh nodes
+## make stop      stop `make run` and the database (one, or every node)
 stop:
 	@scripts/stop.sh
 ## make clean     stop, then remove the runtime folder and build/

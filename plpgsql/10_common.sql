@@ -41,6 +41,16 @@ LANGUAGE sql IMMUTABLE STRICT
 AS $$ SELECT rtrim(translate(encode(p_bytes, 'base64'), E'+/\n', '-_'), '=') $$;
 COMMENT ON FUNCTION ticket.base64url(bytea) IS 'URL- and header-safe text of random bytes.';
 
+-- An API key says whose it is, tk_<user id>.<secret>, so that a proxy can route a call
+-- to the user's partition without a lookup (docs/scale.md). The proxy parses it with
+-- the same pattern (plpgsql/proxy/10_routing.sql).
+CREATE OR REPLACE FUNCTION ticket.key_user_id(p_api_key text)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT (substring(p_api_key FROM '^tk_([1-9][0-9]{0,17})\.[A-Za-z0-9_-]{43}$'))::bigint $$;
+COMMENT ON FUNCTION ticket.key_user_id(text) IS
+  'The user id an API key names (tk_<user id>.<43 base64url characters>), or NULL when it is not of that shape.';
+
 CREATE OR REPLACE FUNCTION ticket.authenticate(p_api_key text)
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -48,7 +58,9 @@ AS $$
 DECLARE
   v_user_id bigint;
 BEGIN
-  SELECT id INTO v_user_id FROM ticket.users WHERE api_key_hash = ticket.secret_hash(p_api_key);
+  -- A malformed key finds no row, so it is the same 401 as an unknown one.
+  SELECT id INTO v_user_id FROM ticket.users
+  WHERE id = ticket.key_user_id(p_api_key) AND api_key_hash = ticket.secret_hash(p_api_key);
   IF v_user_id IS NULL THEN
     PERFORM ticket.fail('T401A', 'missing or unknown API key',
       p_hint => 'send Authorization: Bearer <api_key> from POST /api/users');

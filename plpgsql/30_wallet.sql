@@ -5,20 +5,23 @@ RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_key text := 'tk_' || ticket.base64url(gen_random_bytes(32));
   v_id  bigint;
+  v_key text;
 BEGIN
   IF p_name IS NULL OR char_length(p_name) NOT BETWEEN 1 AND 64 THEN
     PERFORM ticket.fail('T400A', 'name must be 1 to 64 characters', json_build_object('field', 'name'));
   END IF;
-  INSERT INTO ticket.users (name, api_key_hash) VALUES (p_name, ticket.secret_hash(v_key))
-  RETURNING id INTO v_id;
+  -- The key names its user (ticket.key_user_id), so the id comes first.
+  v_id := nextval('ticket.users_id_seq');
+  v_key := format('tk_%s.%s', v_id, ticket.base64url(gen_random_bytes(32)));
+  INSERT INTO ticket.users (id, name, api_key_hash) OVERRIDING SYSTEM VALUE
+  VALUES (v_id, p_name, ticket.secret_hash(v_key));
   INSERT INTO ticket.wallets (user_id) VALUES (v_id);
   RETURN ticket.reply(201, json_build_object('user_id', v_id, 'name', p_name, 'api_key', v_key));
 END
 $$;
 COMMENT ON FUNCTION api.create_user(text) IS
-  'POST /api/users: a user with an empty wallet; the API key is returned once and stored as a hash.';
+  'POST /api/users: a user with an empty wallet; the API key (tk_<user id>.<256 random bits>) is returned once and stored as a hash.';
 
 CREATE OR REPLACE FUNCTION api.get_wallet(p_api_key text)
 RETURNS api.reply

@@ -2,12 +2,15 @@
 # make run: install what is missing, build, start the private cluster,
 # migrate, load the demo, then serve in the foreground until Ctrl-C (or
 # scripts/stop.sh); everything it started stops however it ends.
-# Settings: those of lib.sh and serve.sh.
+# TOPOLOGY=sharded: the nodes of scripts/topology.sh instead of the one
+# cluster, served through the proxy.
+# Settings: those of lib.sh, serve.sh and topology.sh.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
-PORT=${PORT:-8080} MODE=${MODE:-fastcgi}
+PORT=${PORT:-8080} MODE=${MODE:-fastcgi} TOPOLOGY=${TOPOLOGY:-}
 export VAR PGPORT BUILD PORT MODE
+case "$TOPOLOGY" in ''|sharded) ;; *) die "TOPOLOGY must be empty (one database) or sharded, not '$TOPOLOGY'" ;; esac
 
 # Before a minute of building, not after it.
 if port_in_use "$PORT"; then
@@ -28,7 +31,8 @@ stop_all() {
   local p
   for p in "${pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || :; done
   wait || :
-  "$ROOT/scripts/cluster.sh" down 9>&- || :
+  if [ "$TOPOLOGY" = sharded ]; then "$ROOT/scripts/topology.sh" down 9>&- || :
+  else "$ROOT/scripts/cluster.sh" down 9>&- || :; fi
   rm -f "$VAR/run.pid"
   say "stopped"
 }
@@ -37,14 +41,24 @@ trap 'exit 0' INT TERM HUP
 
 "$ROOT/scripts/deps.sh" 9>&-
 "$ROOT/scripts/build.sh" 9>&-
-"$ROOT/scripts/cluster.sh" up 9>&-
-dburl=$(conninfo "$VAR" "$PGPORT" ticket)
-migrate "$dburl"
-psql_q -d "$dburl" -c 'SELECT admin.seed_demo()' >/dev/null
+if [ "$TOPOLOGY" = sharded ]; then
+  "$ROOT/scripts/topology.sh" up 9>&-
+  psql_q -d "$("$ROOT/scripts/topology.sh" url concerts-0)" -c 'SELECT admin.seed_demo()' >/dev/null
+  dburl=$("$ROOT/scripts/topology.sh" url proxy) logs="$VAR/nodes/*/log/"
+  serve=("$ROOT/scripts/topology.sh" serve)
+  psql_hint='make -s nodes lists every node'
+else
+  "$ROOT/scripts/cluster.sh" up 9>&-
+  dburl=$(conninfo "$VAR" "$PGPORT" ticket) logs=$VAR/log/
+  serve=("$ROOT/scripts/serve.sh")
+  migrate "$dburl"
+  psql_q -d "$dburl" -c 'SELECT admin.seed_demo()' >/dev/null
+  psql_hint='make psql'
+fi
 # The web side in a session of its own, so stop_all can end it as a group.
-setsid "$ROOT/scripts/serve.sh" 9>&- & pids+=($!)
+setsid "${serve[@]}" 9>&- & pids+=($!)
 until curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/health"; do
-  kill -0 "${pids[-1]}" 2>/dev/null || die "the web side did not start (its message is above; logs in $VAR/log/)"
+  kill -0 "${pids[-1]}" 2>/dev/null || die "the web side did not start (its message is above; logs in $logs)"
   sleep 0.1
 done
 cat <<MSG
@@ -52,11 +66,11 @@ cat <<MSG
 open:      http://127.0.0.1:$PORT/   ($MODE mode)
 try:       curl -s -X POST -H 'Content-Type: application/json' -d '{"name":"alice"}' http://127.0.0.1:$PORT/api/users
 database:  $dburl
-psql:      make psql   (or: $PGBIN/psql '$dburl')
-logs:      $VAR/log/
+psql:      $psql_hint   (or: $PGBIN/psql '$dburl')
+logs:      $logs
 Running in the foreground; Ctrl-C (or make stop) stops everything.
 MSG
 # Returns when a service ends or a signal arrives (the traps then exit).
 status=0
 wait -n "${pids[@]}" || status=$?
-die "a service exited (status $status); logs in $VAR/log/"
+die "a service exited (status $status); logs in $logs"

@@ -5,12 +5,12 @@ BEGIN;
 SELECT plan(132);
 
 -- Every place a secret could leak to: any text/json/bytea column of any ticket table
--- holding the secret's text, or (bytea) its text or its decoded random bytes.
+-- holding the secret's text, or (bytea) its text or its decoded random bytes (the
+-- secret's last 43 characters: what follows the tk_/qt_ prefix and any routing ids).
 CREATE FUNCTION pg_temp.columns_holding(p_secret text) RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
-  v_b64  text := CASE WHEN strpos(p_secret, '.') > 0 THEN regexp_replace(p_secret, '^.*\.', '')
-                      ELSE substr(p_secret, 4) END;  -- the random part, after prefix and ids
-  v_raw  bytea := decode(translate(v_b64, '-_', '+/') || repeat('=', (4 - length(v_b64) % 4) % 4), 'base64');
+  v_raw  bytea := decode(translate(right(p_secret, 43), '-_', '+/')
+                         || repeat('=', (4 - length(right(p_secret, 43)) % 4) % 4), 'base64');
   v_col  record;
   v_hit  boolean;
   v_hits text[] := '{}';
@@ -26,7 +26,7 @@ BEGIN
     ELSE
       EXECUTE format('SELECT EXISTS (SELECT 1 FROM ticket.%I WHERE strpos(%I::text, $1) > 0 OR strpos(%I::text, $2) > 0)',
                      v_col.table_name, v_col.column_name, v_col.column_name)
-        INTO v_hit USING p_secret, substr(p_secret, 4);
+        INTO v_hit USING p_secret, right(p_secret, 43);
     END IF;
     IF v_hit THEN
       v_hits := v_hits || (v_col.table_name || '.' || v_col.column_name);
@@ -172,7 +172,8 @@ SELECT body AS u FROM api.create_user('sec-user') \gset
 SELECT :'u'::json->>'api_key' AS key, (:'u'::json->>'user_id')::bigint AS uid \gset
 SELECT (api.charge_wallet(:'key', 1000, 'k-1')).status AS charged \gset
 SELECT (api.issue_token(:'key', :c)).body->>'token' AS tok \gset
-SELECT matches(:'key'::text, '^tk_[A-Za-z0-9_-]{43}$', 'the API key is tk_ and 256 random bits in base64url');
+SELECT matches(:'key'::text, format('^tk_%s\.[A-Za-z0-9_-]{43}$', :uid),
+  'the API key is tk_<user id>. and 256 random bits in base64url');
 SELECT matches(:'tok'::text, format('^qt_%s\.[0-9]+\.[A-Za-z0-9_-]{43}$', :c),
   'the queue token is qt_, its concert, its row and 256 bits in base64url');
 SELECT is((SELECT api_key_hash FROM ticket.users WHERE id = :uid), sha256(convert_to(:'key', 'UTF8')),

@@ -1,0 +1,62 @@
+-- Where a call goes, and how a partition's error comes back as if there were one database.
+--
+-- Slots: every user id and concert id has slot = id % 1024; a cluster of N partitions
+-- (N a power of two up to 1024) serves slot s on partition s & (N - 1), which is what
+-- PL/Proxy's RUN ON does with the slot. A partition gives out only ids of its own
+-- slots (scripts/topology.sh sets its identities), so an id alone says where it lives.
+
+CREATE OR REPLACE FUNCTION route.slot(p_id bigint)
+RETURNS int
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT (coalesce(p_id, 0) & 1023)::int $$;
+COMMENT ON FUNCTION route.slot(bigint) IS 'The slot (0 to 1023) of a user or concert id: PL/Proxy masks it to a partition.';
+
+CREATE OR REPLACE FUNCTION route.user_slot(p_api_key text)
+RETURNS int
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+  -- The pattern of ticket.key_user_id on the partitions: tk_<user id>.<43 base64url>.
+  v_user_id bigint := substring(p_api_key FROM '^tk_([1-9][0-9]{0,17})\.[A-Za-z0-9_-]{43}$');
+BEGIN
+  IF v_user_id IS NULL THEN
+    -- What ticket.authenticate answers for a key no user has.
+    RAISE EXCEPTION USING ERRCODE = 'T401A', MESSAGE = 'missing or unknown API key',
+      HINT = 'send Authorization: Bearer <api_key> from POST /api/users';
+  END IF;
+  RETURN route.slot(v_user_id);
+END
+$$;
+COMMENT ON FUNCTION route.user_slot(text) IS
+  'The slot of the user an API key names; a key of another shape is UNAUTHENTICATED, as on one database.';
+
+CREATE OR REPLACE FUNCTION route.reraise(p_state text, p_message text, p_detail text, p_hint text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  -- PL/Proxy keeps a partition's SQLSTATE but words the rest "fn(N): [db] REMOTE
+  -- ERROR: message" (FATAL from a pgbouncer), "Remote detail: ...", "Remote hint: ...".
+  v_remote  text := substring(p_message FROM '^\S+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: (.*)$');
+  v_state   text := p_state;
+  v_message text := coalesce(v_remote, p_message);
+  v_detail  text := nullif(coalesce(substring(p_detail FROM '^Remote detail: (.*)$'), p_detail), '');
+  v_hint    text := nullif(coalesce(substring(p_hint FROM '^Remote hint: (.*)$'), p_hint), '');
+BEGIN
+  -- PL/Proxy's own failures (a partition it cannot reach, a connection lost in a call)
+  -- come as XX000 "PL/Proxy function ...": the node is unavailable, not a bug.
+  IF p_state = 'XX000' AND p_message LIKE 'PL/Proxy function %' THEN
+    v_state := '08006';
+  END IF;
+  IF v_detail IS NULL AND v_hint IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message;
+  ELSIF v_hint IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, DETAIL = v_detail;
+  ELSIF v_detail IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, HINT = v_hint;
+  END IF;
+  RAISE EXCEPTION USING ERRCODE = v_state, MESSAGE = v_message, DETAIL = v_detail, HINT = v_hint;
+END
+$$;
+COMMENT ON FUNCTION route.reraise(text, text, text, text) IS
+  'Raise an error caught around a routed call as the partition raised it (SQLSTATE, message, DETAIL, HINT); PL/Proxy''s own failures as 08006 (503).';

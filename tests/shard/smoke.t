@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# The sharded topology (scripts/topology.sh, docs/scale.md), briefly, over real
+# HTTP through lighttpd, the FastCGI programs and the PL/Proxy database: its
+# nodes come up and `make -s nodes` lists them with their roles; users made in
+# turn land on both user partitions, and each one's wallet charges and reads
+# there; concerts made on the proxy land on both concert partitions, list in id
+# order and read one by one; errors answer as on one database (401 with its
+# hint, 404, 422 with its details); a stopped user node answers 503
+# DATABASE_UNAVAILABLE while the other one serves, and the same programs serve
+# it again once it is back; the standbys replay their primaries.
+set -euo pipefail
+: "${TICKET_ROOT:?run through tests/harness (make test)}" "${TICKET_VAR:?}"
+SHARD=$TICKET_VAR/shard
+# Ports only name the nodes' sockets; HTTP is the one TCP port.
+NODE_PORT=${SHARD_TEST_PGPORT:-55461} BOUNCER_PORT=${SHARD_TEST_BOUNCER_PORT:-18401}
+HTTP_PORT=${SHARD_TEST_HTTP_PORT:-18400}
+topology() {
+  VAR=$SHARD TOPOLOGY_PGPORT=$NODE_PORT TOPOLOGY_BOUNCER_PORT=$BOUNCER_PORT \
+    "$TICKET_ROOT/scripts/topology.sh" "$@"
+}
+topology down >/dev/null 2>&1 || :   # left over by an interrupted run
+rm -rf -- "$SHARD"
+
+# The HTTP helpers, with the service and its programs' log on the proxy node.
+TICKET_VAR=$SHARD/nodes/proxy PGPORT=$NODE_PORT TICKET_EXCHANGE_LOG=
+# shellcheck source=tests/http/lib.sh
+. "$TICKET_ROOT/tests/http/lib.sh"
+EXIT_HOOK=stop_topology
+# shellcheck disable=SC2317 # called by on_exit
+stop_topology() { topology down >/dev/null 2>&1 || :; }
+
+PSQL=${PGBIN:-/usr/lib/postgresql/15/bin}/psql
+# on NODE SQL: one value per line, as the owner of that node.
+on() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(topology url "$1")" -c "$2"; }
+
+# ---- the nodes
+started=$(date +%s)
+if topology up >"$WORK/up.log" 2>&1; then pass "topology up: every node started and migrated ($(($(date +%s) - started)) s)"
+else fail "topology up"; diag "$(tail -n 20 "$WORK/up.log")"; finish; fi
+
+nodes=$(make -s -C "$TICKET_ROOT" nodes VAR="$SHARD" TOPOLOGY_PGPORT="$NODE_PORT" TOPOLOGY_BOUNCER_PORT="$BOUNCER_PORT")
+is "$(awk '{ print $1, $2, $3 }' <<<"$nodes")" "proxy proxy -
+concerts-0 primary concerts/0
+concerts-1 primary concerts/1
+users-0 primary users/0
+users-1 primary users/1
+concerts-0-standby standby concerts/0
+concerts-1-standby standby concerts/1" "make -s nodes: one line per node with its role and partition"
+bad=
+while read -r name role _ url; do
+  want=f; [ "$role" != standby ] || want=t
+  got=$("$PSQL" -X -A -t -d "$url" -c 'SELECT pg_is_in_recovery()' 2>&1) || got="no answer: $got"
+  [ "$got" = "$want" ] || bad+="$name: pg_is_in_recovery() $got, want $want; "
+done <<<"$nodes"
+is "$bad" "" "make -s nodes: each URL reaches its node, and only the standbys are in recovery"
+
+web_url=$(topology url proxy) web_url=${web_url/user=ticket_owner/user=ticket_web}
+got=$("$PSQL" -X -A -t -d "$web_url" -c "SELECT admin.create_concert('x', 'y', ARRAY[now()])" 2>&1) || :
+is "${got%%$'\n'*}" "ERROR:  permission denied for schema admin" "the programs' role cannot create a concert on the proxy"
+got=$("$PSQL" -X -A -t -d "$web_url" -c "SELECT route.create_concert(0, 'x', 'y', ARRAY[now()], 1, ARRAY[1::bigint], 5, 1, 1, 1, 1, NULL, 1)" 2>&1) || :
+is "${got%%$'\n'*}" "ERROR:  permission denied for function create_concert" "... nor call its routed call"
+
+start_service fastcgi "$HTTP_PORT"
+req GET /api/health
+expect 200 "health through the proxy: every partition answers" '.status == "ok"'
+
+# ---- users, on both user partitions in turn
+keys=() ids=()
+for n in 1 2 3 4; do
+  new_user "shard-$n"
+  keys+=("$NEW_KEY") ids+=("$NEW_ID")
+done
+is "$(printf '%s\n' "${ids[@]}" | awk '{ print $1 % 2 }' | sort | uniq -c | awk '{ print $1 }' | paste -sd' ')" "2 2" \
+  "four users made in turn: two ids of each partition's slots"
+is "$(on users-0 'SELECT count(*) FROM ticket.users WHERE id % 2 = 0'):$(on users-0 'SELECT count(*) FROM ticket.users')" "2:2" \
+  "users-0 holds the two users of even ids, and only them"
+is "$(on users-1 'SELECT count(*) FROM ticket.users WHERE id % 2 = 1'):$(on users-1 'SELECT count(*) FROM ticket.users')" "2:2" \
+  "users-1 holds the two users of odd ids, and only them"
+check "the keys name their users (tk_<user id>.<secret>)" test "${keys[0]%%.*}" = "tk_${ids[0]}"
+
+for i in 0 1; do
+  post /api/wallet/charge '{"amount": 7000}' -H "$(bearer "${keys[i]}")" -H "Idempotency-Key: shard-$i"
+  expect 200 "user ${ids[i]} (partition $((ids[i] % 2))): a charge answers the balance" '.balance == 7000'
+  tx=$(jv .transaction_id)
+  post /api/wallet/charge '{"amount": 7000}' -H "$(bearer "${keys[i]}")" -H "Idempotency-Key: shard-$i"
+  expect 200 "user ${ids[i]}: the same Idempotency-Key replays the first answer" \
+    ".balance == 7000 and .transaction_id == $tx"
+  req GET /api/wallet -H "$(bearer "${keys[i]}")"
+  expect 200 "user ${ids[i]}: the wallet reads the balance" '.balance == 7000'
+  req GET '/api/wallet/transactions?limit=5' -H "$(bearer "${keys[i]}")"
+  expect 200 "user ${ids[i]}: the ledger has the one charge" \
+    '.transactions | length == 1 and .[0].type == "CHARGE" and .[0].amount == 7000'
+done
+
+# ---- concerts, on both concert partitions
+c1=$(on proxy "SELECT admin.create_concert('Shard one', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 3)")
+c2=$(on proxy "SELECT admin.create_concert('Shard two', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 3)")
+is "$(( (c1 + c2) % 2 ))" 1 "two concerts made on the proxy: one id of each partition's slots ($c1, $c2)"
+is "$(on "concerts-$((c1 % 2))" "SELECT title FROM ticket.concerts WHERE id = $c1")" "Shard one" \
+  "concert $c1 is on the partition its id names"
+req GET /api/concerts
+expect 200 "list: the concerts of both partitions, in id order, in the one list of one database" \
+  "(.concerts | map(.id)) == ([$c1, $c2] | sort)" \
+  '.concerts | all(has("id", "title", "venue", "status", "queue"))'
+for c in "$c1" "$c2"; do
+  req GET "/api/concerts/$c"
+  expect 200 "get concert $c from its partition" ".id == $c and .status == \"ON_SALE\""
+done
+
+# ---- errors, as on one database
+req GET /api/wallet -H "$(bearer tk_nobody)"
+expect_error 401 UNAUTHENTICATED "a key of another shape: 401 UNAUTHENTICATED, decided on the proxy" \
+  '.error.hint == "send Authorization: Bearer <api_key> from POST /api/users"'
+req GET /api/wallet -H "$(bearer "${keys[1]%%.*}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")"
+expect_error 401 UNAUTHENTICATED "a user's id with a wrong secret: the partition's 401, its message and hint unprefixed" \
+  '.error.message == "missing or unknown API key"' \
+  '.error.hint == "send Authorization: Bearer <api_key> from POST /api/users"'
+req GET /api/concerts/999998
+expect_error 404 NOT_FOUND "an unknown concert: 404 NOT_FOUND with the partition's message" \
+  '.error.message == "concert 999998 not found"'
+post /api/wallet/charge '{"amount": 5}' -H "$(bearer "${keys[0]}")" -H "Idempotency-Key: shard-0"
+expect_error 422 IDEMPOTENCY_KEY_REUSED "an Idempotency-Key used for another amount: 422 with the partition's details" \
+  '.error.details == {"first_request": "charge 7000"}'
+
+# ---- a user node down, and back
+odd=0; [ $((ids[0] % 2)) = 1 ] || odd=1   # the index of a user on users-1
+even=$((1 - odd))
+VAR=$SHARD/nodes/users-1 PGPORT=$((NODE_PORT + 4)) "$TICKET_ROOT/scripts/cluster.sh" down
+req GET /api/wallet -H "$(bearer "${keys[odd]}")"
+expect_error 503 DATABASE_UNAVAILABLE "users-1 stopped: its user's wallet is 503 DATABASE_UNAVAILABLE"
+check "... with Retry-After" has_header Retry-After
+req GET /api/wallet -H "$(bearer "${keys[even]}")"
+expect 200 "users-1 stopped: a user of users-0 is served" '.balance == 7000'
+req GET /api/health
+expect_error 503 DATABASE_UNAVAILABLE "users-1 stopped: health is 503"
+VAR=$SHARD/nodes/users-1 PGPORT=$((NODE_PORT + 4)) "$TICKET_ROOT/scripts/cluster.sh" up >/dev/null 2>&1
+# pgbouncer tries the node again a second after its last failed login.
+for _ in $(seq 60); do
+  req GET /api/wallet -H "$(bearer "${keys[odd]}")"
+  [ "$STATUS" != 200 ] || break
+  sleep 0.5
+done
+expect 200 "users-1 back: the same programs serve its user again, balance kept" '.balance == 7000'
+req GET /api/health
+expect 200 "users-1 back: health is 200"
+
+# ---- the standbys replay their primaries
+for p in 0 1; do
+  want=$(on "concerts-$p" 'SELECT count(*) FROM ticket.concerts') got=
+  for _ in $(seq 100); do
+    got=$(on "concerts-$p-standby" 'SELECT count(*) FROM ticket.concerts')
+    [ "$got" != "$want" ] || break
+    sleep 0.1
+  done
+  is "$got" "$want" "concerts-$p-standby has replayed the concerts of concerts-$p"
+done
+
+diag "the whole run took $(($(date +%s) - started)) s"
+finish
