@@ -228,7 +228,9 @@ BEGIN
   released := 0;
   FOR v_r IN SELECT * FROM ticket.reservations
              WHERE status = 'PAYING' AND paying_since <= now() - p_older_than
-             ORDER BY id FOR UPDATE SKIP LOCKED  -- a payment still going on holds its row
+             -- A payment still going on holds its row; a debit's ledger row only
+             -- key-shares it, and is waited for on the wallet (abort_debit).
+             ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
   LOOP
     v_d := ticket.abort_debit(v_r.user_id, v_r.payment_ref, v_r.id, v_r.amount);
     IF v_d.outcome = 'DEBITED' THEN
