@@ -9,9 +9,12 @@ CREATE OR REPLACE FUNCTION ticket.reservation_status(p_status text, p_expires_at
 RETURNS text
 LANGUAGE sql STABLE
 AS $$
-  SELECT CASE WHEN p_status = 'HELD' AND p_expires_at <= now() THEN 'EXPIRED' ELSE p_status END
+  -- PAYING (a payment between its steps) is HELD to the user: it cannot run out.
+  SELECT CASE WHEN p_status = 'HELD' AND p_expires_at <= now() THEN 'EXPIRED'
+              WHEN p_status = 'PAYING' THEN 'HELD' ELSE p_status END
 $$;
-COMMENT ON FUNCTION ticket.reservation_status(text, timestamptz) IS 'A HELD reservation past its expiry is EXPIRED at once.';
+COMMENT ON FUNCTION ticket.reservation_status(text, timestamptz) IS
+  'The status the API shows: a HELD reservation past its expiry is EXPIRED at once; a PAYING one is HELD.';
 
 CREATE OR REPLACE FUNCTION ticket.refund_terms(p_r ticket.reservations,
                                                OUT refundable_until timestamptz, OUT refund bigint, OUT fee bigint)

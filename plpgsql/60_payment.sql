@@ -19,35 +19,34 @@ $$;
 COMMENT ON FUNCTION ticket.check_sold_out(bigint) IS
   'Mark the queue sold out when nothing is left to sell (waiting tokens are then the waiting list), or on sale again.';
 
-CREATE OR REPLACE FUNCTION api.pay_reservation(p_api_key text, p_token text, p_reservation_id bigint,
-                                               p_idempotency_key text)
-RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+-- A payment is three steps (migrations/0009_payment_saga.sql): ticket.pay_reserve on the
+-- concert's side, ticket.debit on the user's, then ticket.pay_confirm, or
+-- ticket.pay_release when the debit is refused. Each is idempotent by the payment's
+-- reference. On one database api.pay_reservation runs all three in one transaction;
+-- the lock order is the one of every seat path: token, reservation, seats, wallet,
+-- queue row.
+
+-- Step 1, the concert's side: the caller's HELD reservation becomes PAYING under
+-- p_ref, its claims open-ended, so that it cannot run out while the wallet is debited.
+CREATE OR REPLACE FUNCTION ticket.pay_reserve(p_user_id bigint, p_api_key text, p_token text,
+                                              p_reservation_id bigint, p_ref text)
+RETURNS ticket.reservations
+LANGUAGE plpgsql
 AS $$
 DECLARE
-  v_user_id bigint := ticket.authenticate(p_api_key);
-  v_replay  api.reply;
-  v_gate    record;
-  v_r       ticket.reservations;
-  v_balance bigint;
-  v_ledger  ticket.ledger;
-  v_pay_id  bigint;
+  v_r ticket.reservations;
 BEGIN
-  -- A replay comes first: after the payment the token is DONE and the gate would refuse.
-  v_replay := ticket.idempotency_begin(v_user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
-  IF v_replay.status IS NOT NULL THEN  -- a row with a NULL field is not IS NOT NULL
-    RETURN v_replay;
-  END IF;
-
   SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id;
-  IF NOT found OR v_r.user_id <> v_user_id THEN
+  IF NOT found OR v_r.user_id <> p_user_id THEN
     PERFORM ticket.fail('T404A', format('reservation %s not found', p_reservation_id));
+  ELSIF v_r.status = 'PAYING' AND v_r.payment_ref = p_ref THEN
+    RETURN v_r;  -- this step again
   END IF;
   -- What cannot be paid is said before the queue gate: a paid customer is never sent
   -- back to the queue.
   PERFORM ticket.check_payable(v_r, now());
   BEGIN
-    v_gate := ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
+    PERFORM ticket.gate(p_api_key, p_token, v_r.concert_id, p_lock => true);
   EXCEPTION WHEN SQLSTATE 'T401C' THEN
     -- The turn may have ended, while this waited for its lock, by a twin of this very
     -- payment: then the reservation is paid, and that is the answer.
@@ -60,7 +59,6 @@ BEGIN
   -- Again after the locks, by the clock: a concurrent payment, or a hold that ran out
   -- while this waited.
   PERFORM ticket.check_payable(v_r, clock_timestamp());
-
   -- The claims become open-ended. Should another hold have claimed a seat in the very
   -- instant the hold ran out, the constraint refuses and nothing is paid.
   BEGIN
@@ -68,34 +66,218 @@ BEGIN
   EXCEPTION WHEN exclusion_violation THEN
     PERFORM ticket.fail('T410A', format('the hold of reservation %s ran out; no money was taken', v_r.id));
   END;
-  UPDATE ticket.seats SET sold = true, held_until = NULL WHERE reservation_id = v_r.id;
+  UPDATE ticket.seats SET held_until = 'infinity' WHERE reservation_id = v_r.id;
+  UPDATE ticket.reservations SET status = 'PAYING', payment_ref = p_ref, paying_since = now()
+  WHERE id = v_r.id
+  RETURNING * INTO v_r;
+  RETURN v_r;
+END
+$$;
+COMMENT ON FUNCTION ticket.pay_reserve(bigint, text, text, bigint, text) IS
+  'Payment step 1 (concert side): check and lock the caller''s HELD reservation and make it PAYING under the reference; 4xx as the payment would.';
 
-  SELECT balance INTO v_balance FROM ticket.wallets WHERE user_id = v_user_id FOR UPDATE;
-  IF v_balance < v_r.amount THEN
-    PERFORM ticket.fail('T402A', format('balance %s won is below the amount %s won', v_balance, v_r.amount),
-      json_build_object('balance', v_balance, 'amount', v_r.amount), 'charge the wallet, then pay again');
+-- Step 2, the user's side: debit the wallet once per reference. A reference that was
+-- refused or aborted stays so: a late or repeated call cannot take money.
+CREATE OR REPLACE FUNCTION ticket.debit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
+                                        OUT outcome text, OUT ledger_id bigint, OUT balance bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_d ticket.debits;
+BEGIN
+  -- The wallet's lock serialises every debit of the user, so a reference is looked at
+  -- by one call at a time.
+  SELECT w.balance INTO balance FROM ticket.wallets w WHERE w.user_id = p_user_id FOR UPDATE;
+  SELECT * INTO v_d FROM ticket.debits d WHERE d.ref = p_ref;
+  IF found THEN
+    IF v_d.user_id <> p_user_id OR v_d.reservation_id <> p_reservation_id OR v_d.amount <> p_amount THEN
+      PERFORM ticket.fail('T409C', format('payment %s was for another reservation', p_ref));
+    END IF;
+    outcome := v_d.outcome;
+    ledger_id := v_d.ledger_id;
+    IF ledger_id IS NOT NULL THEN
+      SELECT l.balance_after INTO balance FROM ticket.ledger l WHERE l.id = ledger_id;
+    END IF;
+    RETURN;
   END IF;
-  v_ledger := ticket.post_ledger(v_user_id, 'PAYMENT', v_r.amount, v_r.id);
-  INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id)
-  VALUES (v_r.id, v_user_id, v_r.amount, v_ledger.id)
-  RETURNING id INTO v_pay_id;
-  UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now() WHERE id = v_r.id;
-  -- The turn is over: holds of it left unpaid go back on sale.
-  PERFORM ticket.release_holds(v_user_id, v_r.concert_id);
+  IF balance >= p_amount THEN
+    SELECT l.id, l.balance_after INTO ledger_id, balance FROM ticket.post_ledger(p_user_id, 'PAYMENT', p_amount, p_reservation_id) l;
+    outcome := 'DEBITED';
+  ELSE
+    outcome := 'REFUSED';
+  END IF;
+  INSERT INTO ticket.debits (ref, user_id, reservation_id, amount, outcome, ledger_id)
+  VALUES (p_ref, p_user_id, p_reservation_id, p_amount, outcome, ledger_id);
+END
+$$;
+COMMENT ON FUNCTION ticket.debit(bigint, text, bigint, bigint) IS
+  'Payment step 2 (user side): debit the wallet once per reference; DEBITED (with ledger row and balance), or REFUSED for want of money.';
 
+-- Recovery's question to the user's side: was this payment debited? If nothing was
+-- done yet, nothing ever will be: the reference is aborted first.
+CREATE OR REPLACE FUNCTION ticket.abort_debit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint)
+RETURNS ticket.debits
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_d ticket.debits;
+BEGIN
+  PERFORM 1 FROM ticket.wallets WHERE user_id = p_user_id FOR UPDATE;
+  INSERT INTO ticket.debits (ref, user_id, reservation_id, amount, outcome)
+  VALUES (p_ref, p_user_id, p_reservation_id, p_amount, 'ABORTED')
+  ON CONFLICT (ref) DO NOTHING;
+  SELECT * INTO STRICT v_d FROM ticket.debits WHERE ref = p_ref;
+  RETURN v_d;
+END
+$$;
+COMMENT ON FUNCTION ticket.abort_debit(bigint, text, bigint, bigint) IS
+  'Recovery (user side): the payment''s debit as it stands, after making sure one that never happened never will (ABORTED).';
+
+-- Step 3, the concert's side: the PAYING reservation is sold; the turn ends and the
+-- next in line is admitted. Returns the payment's id.
+CREATE OR REPLACE FUNCTION ticket.pay_confirm(p_ref text, p_ledger_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_r      ticket.reservations;
+  v_pay_id bigint;
+  v_token  bigint;
+  v_last   boolean;
+BEGIN
+  SELECT * INTO v_r FROM ticket.reservations WHERE payment_ref = p_ref FOR UPDATE;
+  IF NOT found THEN
+    PERFORM ticket.fail('T404A', format('no reservation is being paid under %s', p_ref));
+  ELSIF v_r.status = 'CONFIRMED' THEN
+    RETURN (SELECT id FROM ticket.payments WHERE ref = p_ref);  -- this step again
+  ELSIF v_r.status <> 'PAYING' THEN
+    PERFORM ticket.fail('T409C', format('reservation %s is %s, not PAYING', v_r.id, v_r.status));
+  END IF;
+  PERFORM ticket.lock_seats(v_r.id);
+  UPDATE ticket.seats SET sold = true, held_until = NULL WHERE reservation_id = v_r.id;
+  INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id, ref)
+  VALUES (v_r.id, v_r.user_id, v_r.amount, p_ledger_id, p_ref)
+  RETURNING id INTO v_pay_id;
+  UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now(), paying_since = NULL WHERE id = v_r.id;
+  -- The turn is over: holds of it left unpaid go back on sale.
+  PERFORM ticket.release_holds(v_r.user_id, v_r.concert_id);
   -- Only a payment that sold its date's last free seat can have sold the concert out;
   -- a seat another call is selling right now counts as sold, so of two last sales at
   -- once both check.
   PERFORM 1 FROM ticket.seats WHERE date_id = v_r.date_id AND NOT sold LIMIT 1 FOR SHARE SKIP LOCKED;
-  PERFORM ticket.free_slot(v_gate.token_id, v_r.concert_id, 'DONE', p_sold_last_seat => NOT found);
+  v_last := NOT found;
+  SELECT id INTO v_token FROM ticket.queue_tokens
+  WHERE user_id = v_r.user_id AND concert_id = v_r.concert_id AND status = 'ACTIVE';
+  IF v_token IS NOT NULL THEN
+    PERFORM ticket.free_slot(v_token, v_r.concert_id, 'DONE', p_sold_last_seat => v_last);
+  ELSIF v_last THEN
+    -- Confirmed by recovery after the turn ended: only the sell-out is left to note.
+    PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE;
+    PERFORM ticket.check_sold_out(v_r.concert_id);
+  END IF;
+  RETURN v_pay_id;
+END
+$$;
+COMMENT ON FUNCTION ticket.pay_confirm(text, bigint) IS
+  'Payment step 3 (concert side): the PAYING reservation is CONFIRMED, its seats SOLD, the turn DONE and the next admitted.';
 
+-- Step 3 when the debit was refused or aborted: the reservation is HELD again until it
+-- would have run out anyway, or EXPIRED and its seats free.
+CREATE OR REPLACE FUNCTION ticket.pay_release(p_ref text)
+RETURNS ticket.reservations
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_r ticket.reservations;
+BEGIN
+  SELECT * INTO v_r FROM ticket.reservations WHERE payment_ref = p_ref FOR UPDATE;
+  IF NOT found OR v_r.status <> 'PAYING' THEN
+    RETURN v_r;  -- released already, or never reserved
+  END IF;
+  PERFORM ticket.lock_seats(v_r.id);
+  IF v_r.expires_at > now() THEN
+    UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim), v_r.expires_at) WHERE reservation_id = v_r.id;
+    UPDATE ticket.seats SET held_until = v_r.expires_at WHERE reservation_id = v_r.id;
+    UPDATE ticket.reservations SET status = 'HELD', payment_ref = NULL, paying_since = NULL
+    WHERE id = v_r.id RETURNING * INTO v_r;
+  ELSE
+    UPDATE ticket.reservation_seats SET claim = tstzrange(lower(claim), greatest(lower(claim), v_r.expires_at))
+    WHERE reservation_id = v_r.id;
+    UPDATE ticket.seats SET reservation_id = NULL, held_until = NULL WHERE reservation_id = v_r.id;
+    UPDATE ticket.reservations SET status = 'EXPIRED', ended_at = v_r.expires_at, payment_ref = NULL, paying_since = NULL
+    WHERE id = v_r.id RETURNING * INTO v_r;
+  END IF;
+  RETURN v_r;
+END
+$$;
+COMMENT ON FUNCTION ticket.pay_release(text) IS
+  'Payment step 3 when no money was taken: the PAYING reservation is HELD again, or EXPIRED with its seats free.';
+
+-- A payment left between its steps (a crash, a server that went away) is finished or
+-- undone by its reference: once the user's side has been asked with abort_debit, the
+-- answer cannot change, so confirming or releasing on it is safe to repeat.
+CREATE OR REPLACE FUNCTION admin.recover_payments(p_older_than interval DEFAULT '1 minute',
+                                                  OUT confirmed int, OUT released int)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_r ticket.reservations;
+  v_d ticket.debits;
+BEGIN
+  confirmed := 0;
+  released := 0;
+  FOR v_r IN SELECT * FROM ticket.reservations
+             WHERE status = 'PAYING' AND paying_since <= now() - p_older_than
+             -- A payment still going on holds its row; a debit's ledger row only
+             -- key-shares it, and is waited for on the wallet (abort_debit).
+             ORDER BY id FOR NO KEY UPDATE SKIP LOCKED
+  LOOP
+    v_d := ticket.abort_debit(v_r.user_id, v_r.payment_ref, v_r.id, v_r.amount);
+    IF v_d.outcome = 'DEBITED' THEN
+      PERFORM ticket.pay_confirm(v_r.payment_ref, v_d.ledger_id);
+      confirmed := confirmed + 1;
+    ELSE
+      PERFORM ticket.pay_release(v_r.payment_ref);
+      released := released + 1;
+    END IF;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION admin.recover_payments(interval) IS
+  'pg_cron, every minute: finish (debited) or release (not debited, and now never will be) each payment PAYING for longer than p_older_than.';
+
+CREATE OR REPLACE FUNCTION api.pay_reservation(p_api_key text, p_token text, p_reservation_id bigint,
+                                               p_idempotency_key text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_user_id bigint := ticket.authenticate(p_api_key);
+  v_replay  api.reply;
+  v_r       ticket.reservations;
+  v_debit   record;
+  v_pay_id  bigint;
+BEGIN
+  -- A replay comes first: after the payment the token is DONE and the gate would refuse.
+  v_replay := ticket.idempotency_begin(v_user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
+  IF v_replay.status IS NOT NULL THEN  -- a row with a NULL field is not IS NOT NULL
+    RETURN v_replay;
+  END IF;
+  -- The three steps in one transaction: a refusal undoes the first.
+  v_r := ticket.pay_reserve(v_user_id, p_api_key, p_token, p_reservation_id, gen_random_uuid()::text);
+  v_debit := ticket.debit(v_user_id, v_r.payment_ref, v_r.id, v_r.amount);
+  IF v_debit.outcome <> 'DEBITED' THEN
+    PERFORM ticket.fail('T402A', format('balance %s won is below the amount %s won', v_debit.balance, v_r.amount),
+      json_build_object('balance', v_debit.balance, 'amount', v_r.amount), 'charge the wallet, then pay again');
+  END IF;
+  v_pay_id := ticket.pay_confirm(v_r.payment_ref, v_debit.ledger_id);
   RETURN ticket.idempotency_finish(v_user_id, p_idempotency_key, ticket.reply(201, json_build_object(
     'payment_id', v_pay_id, 'reservation_id', v_r.id, 'amount', v_r.amount,
-    'balance', v_ledger.balance_after, 'status', 'CONFIRMED')));
+    'balance', v_debit.balance, 'status', 'CONFIRMED')));
 END
 $$;
 COMMENT ON FUNCTION api.pay_reservation(text, text, bigint, text) IS
-  'POST /api/reservations/{id}/payment: debit, ledger, payment, seats SOLD, reservation CONFIRMED, token DONE, next admitted.';
+  'POST /api/reservations/{id}/payment: reserve, debit, confirm (one transaction here): seats SOLD, reservation CONFIRMED, token DONE, next admitted.';
 
 CREATE OR REPLACE FUNCTION ticket.check_payable(p_r ticket.reservations, p_at timestamptz)
 RETURNS void

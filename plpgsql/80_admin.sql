@@ -311,6 +311,20 @@ UNION ALL
   SELECT 'held seat belongs to a live hold', format('seat %s (reservation %s)', s.id, s.reservation_id)
   FROM ticket.seats s LEFT JOIN ticket.reservations r ON r.id = s.reservation_id
   WHERE s.held_until > now() AND (r.status IS DISTINCT FROM 'HELD' OR r.expires_at <> s.held_until)
+    AND NOT (r.status = 'PAYING' AND s.held_until = 'infinity')
+UNION ALL
+  -- The two sides of each payment (one database here; admin.check_invariants of the
+  -- proxy compares them across servers).
+  SELECT 'payment has its debit', format('payment %s (%s)', p.id, p.ref)
+  FROM ticket.payments p LEFT JOIN ticket.debits d ON d.ref = p.ref
+  WHERE d.outcome IS DISTINCT FROM 'DEBITED' OR d.amount <> p.amount OR d.ledger_id <> p.ledger_id
+    OR d.user_id <> p.user_id
+UNION ALL
+  SELECT 'debit has its payment, or its payment is going on', format('debit %s of user %s', d.ref, d.user_id)
+  FROM ticket.debits d
+  WHERE d.outcome = 'DEBITED'
+    AND NOT EXISTS (SELECT 1 FROM ticket.payments p WHERE p.ref = d.ref)
+    AND NOT EXISTS (SELECT 1 FROM ticket.reservations r WHERE r.payment_ref = d.ref AND r.status = 'PAYING')
 UNION ALL
   SELECT 'balance equals ledger sum and is >= 0',
          format('user %s: balance %s, ledger sum %s, last balance_after %s', w.user_id, w.balance, l.total, l.last_after)

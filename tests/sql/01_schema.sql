@@ -27,7 +27,7 @@ SELECT columns_are('api', 'reply', ARRAY['status', 'body', 'retry_after'],
   'api.reply has status, body and retry_after');
 SELECT tables_are('ticket', ARRAY['users', 'wallets', 'concerts', 'queues', 'queue_drops', 'queue_tokens',
                                   'concert_dates', 'reservations', 'seats', 'reservation_seats', 'ledger',
-                                  'payments', 'refunds', 'idempotency_keys', 'request_errors', 'error_counts',
+                                  'payments', 'debits', 'refunds', 'idempotency_keys', 'request_errors', 'error_counts',
                                   'invariant_violations', 'sale_seeds', 'pre_queue_ranks', 'schema_migrations'],
   'schema ticket has exactly the service tables (and schema_migrations)');
 SELECT tables_are('api', ARRAY[]::name[], 'schema api has no tables');
@@ -92,11 +92,11 @@ VALUES (:a_id, 'PAYMENT', 150000, 150000, :r1) RETURNING id AS l1 \gset
 INSERT INTO ticket.ledger (user_id, type, amount, balance_after, reservation_id)
 VALUES (:a_id, 'PAYMENT', 150000, 0, :r1) RETURNING id AS l2 \gset
 SELECT lives_ok(
-  format($$INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id) VALUES (%s, %s, 150000, %s)$$,
+  format($$INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id, ref) VALUES (%s, %s, 150000, %s, 'p1')$$,
          :r1, :a_id, :l1),
   'payments: the first payment of a reservation is accepted');
 SELECT throws_ok(
-  format($$INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id) VALUES (%s, %s, 150000, %s)$$,
+  format($$INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id, ref) VALUES (%s, %s, 150000, %s, 'p2')$$,
          :r1, :a_id, :l2),
   '23505', NULL, 'payments.reservation_id unique: a second payment of the same reservation is refused');
 

@@ -2,7 +2,7 @@
 -- nobody reaches the tables; api.* and admin.* are SECURITY DEFINER with a pinned
 -- search_path; keys and tokens are stored only as hashes.
 BEGIN;
-SELECT plan(132);
+SELECT plan(135);
 
 -- Every place a secret could leak to: any text/json/bytea column of any ticket table
 -- holding the secret's text, or (bytea) its text or its decoded random bytes (the
@@ -48,7 +48,7 @@ SELECT schema_privs_are('api', 'ticket_dba', ARRAY[]::text[], 'ticket_dba has no
 
 -- Tables
 SELECT table_privs_are('ticket', t, 'ticket_web', ARRAY[]::text[], format('ticket_web has no privilege on ticket.%s', t))
-FROM unnest(ARRAY['users', 'wallets', 'ledger', 'queue_tokens', 'reservations', 'seats', 'payments', 'idempotency_keys']) t;
+FROM unnest(ARRAY['users', 'wallets', 'ledger', 'queue_tokens', 'reservations', 'seats', 'payments', 'debits', 'idempotency_keys']) t;
 SELECT is(
   (SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = 'ticket' AND c.relkind IN ('r', 'p', 'v', 'm')
@@ -76,7 +76,7 @@ SELECT functions_are('api', ARRAY['create_user', 'get_wallet', 'charge_wallet', 
 SELECT functions_are('admin', ARRAY['add_date', 'create_concert', 'set_queue', 'set_holds', 'tick', 'tick_concert',
                                     'housekeeping', 'concert_ids', 'check_invariants', 'refund', 'set_refunds',
                                     'record_invariants', 'violations', 'sales_report', 'queue_report', 'books',
-                                    'seed_demo', 'schedule_sale', 'open_sale'],
+                                    'seed_demo', 'schedule_sale', 'open_sale', 'recover_payments'],
   'schema admin has exactly the DBA functions');
 SELECT function_privs_are('api', p.proname, string_to_array(oidvectortypes(p.proargtypes), ', ')::name[],
                           'ticket_web', ARRAY['EXECUTE'], format('ticket_web can execute %s', p.oid::regprocedure))

@@ -155,9 +155,9 @@ SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['so
 UPDATE ticket.seats SET sold = false, reservation_id = NULL
 WHERE seat_no = 8 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r4);
 UPDATE ticket.payments SET amount = amount + 1 WHERE reservation_id = :r2;
-SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()),
-  ARRAY['confirmed reservation has its seats sold and one payment of its amount'],
-  'check_invariants: a payment not of the reservation''s amount is a ''confirmed reservation'' row');
+SELECT is((SELECT array_agg(invariant ORDER BY invariant) FROM admin.check_invariants()),
+  ARRAY['confirmed reservation has its seats sold and one payment of its amount', 'payment has its debit'],
+  'check_invariants: a payment not of the reservation''s amount (nor its debit''s) is a ''confirmed reservation'' and a ''payment has its debit'' row');
 UPDATE ticket.payments SET amount = amount - 1 WHERE reservation_id = :r2;
 UPDATE ticket.seats SET reservation_id = :r3, held_until = now() + interval '1 minute'
 WHERE seat_no = 9 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r3);
@@ -183,9 +183,9 @@ SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL,
 -- pg_cron
 SELECT is((SELECT string_agg(format('%s | %s | %s | %s', jobname, schedule, command, database), E'\n' ORDER BY jobname)
            FROM cron.job WHERE jobname LIKE 'ticket-%') COLLATE "default",
-  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
+  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-recover-payments | * * * * * | SELECT admin.recover_payments() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
          current_database()),
-  'pg_cron: ticket-tick and ticket-invariants run every minute in this database');
+  'pg_cron: ticket-tick, ticket-invariants and ticket-recover-payments run every minute in this database');
 SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: both jobs are active');
 
 SELECT * FROM finish();
