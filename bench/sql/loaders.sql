@@ -14,16 +14,16 @@ CREATE TABLE bench.tokens (concert_id bigint, n int, token text NOT NULL, PRIMAR
 CREATE TABLE bench.concerts (name text PRIMARY KEY, id bigint NOT NULL);
 
 CREATE FUNCTION bench.make_users(p_count int, p_balance bigint) RETURNS void LANGUAGE sql AS $$
-  WITH k AS (
-    SELECT n, 'tk_' || ticket.base64url(gen_random_bytes(32)) AS key
+  -- A key names its user (tk_<user id>.<secret>), so the id is drawn first.
+  WITH i AS (
+    SELECT n, nextval(pg_get_serial_sequence('ticket.users', 'id')) AS id
     FROM generate_series((SELECT coalesce(max(n), 0) + 1 FROM bench.users),
                          (SELECT coalesce(max(n), 0) FROM bench.users) + p_count) n),
+  k AS (SELECT n, id, format('tk_%s.%s', id, ticket.base64url(gen_random_bytes(32))) AS key FROM i),
   u AS (
-    INSERT INTO ticket.users (name, api_key_hash)
-    SELECT 'bench' || n, ticket.secret_hash(key) FROM k ORDER BY n
-    RETURNING id, name)
-  INSERT INTO bench.users (n, user_id, key)
-  SELECT k.n, u.id, k.key FROM k JOIN u ON u.name = 'bench' || k.n;
+    INSERT INTO ticket.users (id, name, api_key_hash) OVERRIDING SYSTEM VALUE
+    SELECT id, 'bench' || n, ticket.secret_hash(key) FROM k ORDER BY n)
+  INSERT INTO bench.users (n, user_id, key) SELECT n, id, key FROM k;
   INSERT INTO ticket.wallets (user_id, balance)
   SELECT user_id, p_balance FROM bench.users b
   WHERE NOT EXISTS (SELECT 1 FROM ticket.wallets w WHERE w.user_id = b.user_id);
