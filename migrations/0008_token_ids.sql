@@ -14,4 +14,3 @@ UPDATE ticket.queue_tokens SET legacy_token = true WHERE status IN ('PRE_QUEUE',
 CREATE UNIQUE INDEX queue_tokens_legacy_hash ON ticket.queue_tokens (token_hash) WHERE legacy_token;
 
 DROP FUNCTION IF EXISTS ticket.queue_token(text, bytea);
-DROP FUNCTION IF EXISTS ticket.pre_queue_retry_after(timestamptz);

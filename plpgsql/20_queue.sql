@@ -85,9 +85,8 @@ AS $$
 DECLARE
   v_joined bigint := ticket.queue_joined(p_concert_id);
 BEGIN
-  -- Before the opening the pre-queue has no seqs (the sequence only counted its joins):
-  -- a count over its partial index.
-  IF EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id AND sale_opens_at IS NOT NULL AND opened_at IS NULL) THEN
+  -- Before the opening the pre-queue has no seqs: a count over its partial index.
+  IF v_joined = 0 THEN
     RETURN (SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE');
   END IF;
   -- Holes not yet settled and joins still committing count as waiting.
@@ -189,10 +188,6 @@ DECLARE
 BEGIN
   -- The caller holds the queues row lock.
   SELECT * INTO v_q FROM ticket.queues WHERE concert_id = p_concert_id;
-  -- Before the opening the sequence only counts pre-queue joins: nothing to settle.
-  IF EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id AND sale_opens_at IS NOT NULL AND opened_at IS NULL) THEN
-    RETURN v_q.settled;
-  END IF;
   v_was := v_q;
   IF v_q.pending_upto IS NOT NULL
      AND NOT EXISTS (SELECT 1 FROM ticket.running_joins(p_concert_id) j WHERE j = ANY (v_q.pending_joins)) THEN
@@ -490,7 +485,7 @@ BEGIN
       v_t.turn_seconds, v_t.max_active, v_t.idle_seconds, v_t.waitlist_idle_seconds);
   ELSIF v_t.status = 'PRE_QUEUE' THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'PRE_QUEUE',
-      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at, ticket.queue_joined(v_t.concert_id)));
+      NULL, NULL, v_t.sale_opens_at, NULL), ticket.pre_queue_retry_after(v_t.sale_opens_at));
   ELSIF v_t.status = 'ACTIVE' AND v_t.expires_at <= now() THEN
     RETURN ticket.reply(p_status, ticket.token_body(p_token, v_t.entry_id, v_t.concert_id, 'EXPIRED',
       NULL, NULL, NULL, v_t.expires_at));
@@ -582,9 +577,6 @@ BEGIN
   IF v_c.sale_opens_at IS NOT NULL AND v_c.opened_at IS NULL
      AND (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
     v_status := 'PRE_QUEUE';
-    -- Counted, not kept: how many joined tells how widely their return after the
-    -- opening must be spread (ticket.pre_queue_retry_after); the opening resets it.
-    PERFORM nextval(ticket.queue_seq(p_concert_id));
   ELSIF NOT v_c.sold_out THEN
     v_free := v_c.max_active - ticket.queue_active(p_concert_id);
     IF v_free > 0 THEN
@@ -743,8 +735,7 @@ BEGIN
   ELSIF v_t.status = 'PRE_QUEUE' AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks r WHERE r.token_id = v_t.id) THEN
     SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
     PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
-      json_build_object('position', NULL, 'retry_after',
-                        ticket.pre_queue_retry_after(v_w.sale_opens_at, ticket.queue_joined(p_concert_id))),
+      json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
       'poll GET /api/queue until the status is ACTIVE');
   ELSIF v_t.status IN ('WAITING', 'PRE_QUEUE') THEN
     SELECT ticket.queue_position(p_concert_id,

@@ -24,24 +24,17 @@ $$;
 COMMENT ON FUNCTION ticket.sale_lock(bigint, boolean) IS
   'The advisory lock between pre-queue joins (shared) and the opening (exclusive) of a concert.';
 
-CREATE OR REPLACE FUNCTION ticket.pre_queue_retry_after(p_opens_at timestamptz, p_entries bigint)
+CREATE OR REPLACE FUNCTION ticket.pre_queue_retry_after(p_opens_at timestamptz)
 RETURNS int
 LANGUAGE sql VOLATILE
 AS $$
-  -- The whole pre-queue comes back after the opening to learn its place, spread at
-  -- random over one second per 1,000 entries (at least 4 s), so that the returning
-  -- polls stay within what the service answers beside the line's own polls (make bench:
-  -- about 3,000 polls/s on two cores, of which a line of 50,000 takes 1,800). The
-  -- spread is worked out from the entries so far: within the last minute before the
-  -- opening, when nearly all have joined. Before that, everyone is brought back once
-  -- during that minute; from further than 10 minutes, every 5 minutes (a rescheduled sale).
-  SELECT CASE WHEN s > 600 THEN 300
-              WHEN s > 60 THEN s - 59 + floor(random() * 50)::int
-              ELSE s + 1 + floor(random() * greatest(4, ceil(p_entries / 1000.0)))::int END
+  -- Back 1 to 5 s after the opening, at random, so that the whole pre-queue does not
+  -- poll in the same 100 ms; from far away, every 5 minutes (a rescheduled sale).
+  SELECT CASE WHEN s > 600 THEN 300 ELSE s + 1 + floor(random() * 5)::int END
   FROM (SELECT greatest(0, ceil(extract(epoch FROM p_opens_at - now())))::int AS s) x
 $$;
-COMMENT ON FUNCTION ticket.pre_queue_retry_after(timestamptz, bigint) IS
-  'Retry-After of a pre-queue token: after the opening, spread at random over a second per 1,000 entries (at least 4 s); brought back in the last minute before it to learn that spread.';
+COMMENT ON FUNCTION ticket.pre_queue_retry_after(timestamptz) IS
+  'Retry-After of a pre-queue token: 1-5 s after the opening, spread at random (300 s while the opening is more than 10 minutes away).';
 
 CREATE OR REPLACE FUNCTION ticket.shuffle_rule()
 RETURNS text
@@ -79,10 +72,10 @@ BEGIN
   SELECT p_concert_id, row_number() OVER (ORDER BY sha256(v_seed || convert_to(entry_id, 'UTF8'))), id
   FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE';
   GET DIAGNOSTICS v_placed = ROW_COUNT;
-  -- The sequence counted the pre-queue's joins; the line goes on behind its ranks.
-  PERFORM setval(ticket.queue_seq(p_concert_id), greatest(v_placed, 1), v_placed > 0);
-  UPDATE ticket.queues SET settled = v_placed, pending_upto = NULL, pending_joins = NULL
-  WHERE concert_id = p_concert_id;
+  IF v_placed > 0 THEN
+    PERFORM setval(ticket.queue_seq(p_concert_id), v_placed);
+  END IF;
+  UPDATE ticket.queues SET settled = v_placed WHERE concert_id = p_concert_id;
   UPDATE ticket.concerts
   SET shuffle_seed = v_seed, opened_at = clock_timestamp(), shuffle_entries = v_placed,
       shuffle_ms = 1000 * extract(epoch FROM clock_timestamp() - v_started)

@@ -78,7 +78,7 @@ BEGIN
   SELECT * INTO v_c FROM ticket.concerts c WHERE c.id = p_concert_id FOR NO KEY UPDATE;
   IF NOT found THEN
     RAISE EXCEPTION USING ERRCODE = 'T404A', MESSAGE = format('concert %s not found', p_concert_id);
-  ELSIF v_c.opened_at IS NOT NULL OR (v_c.sale_opens_at IS NULL AND ticket.queue_joined(p_concert_id) > 0) THEN
+  ELSIF v_c.opened_at IS NOT NULL OR ticket.queue_joined(p_concert_id) > 0 THEN
     RAISE EXCEPTION USING ERRCODE = 'T400A',
       MESSAGE = format('concert %s is on sale already: its line cannot be reordered', p_concert_id);
   ELSIF p_sale_opens_at IS NULL OR p_pre_queue_minutes IS NULL THEN
