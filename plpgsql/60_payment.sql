@@ -26,6 +26,25 @@ COMMENT ON FUNCTION ticket.check_sold_out(bigint) IS
 -- the lock order is the one of every seat path: token, reservation, seats, wallet,
 -- queue row.
 
+-- A payment ends the turn and releases the user's other holds of the concert
+-- (ticket.release_holds); their seats are locked now with the paid ones, all in seat_no
+-- order. Locked only when released, a seat_no below a paid one deadlocked with another
+-- buyer holding both (tests/interleave/lock_order.t, "pay releasing").
+CREATE OR REPLACE FUNCTION ticket.lock_payer_seats(p_r ticket.reservations)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  PERFORM 1 FROM ticket.seats
+  WHERE id IN (SELECT rs.seat_id FROM ticket.reservation_seats rs JOIN ticket.reservations r ON r.id = rs.reservation_id
+               WHERE r.id = p_r.id OR (r.user_id = p_r.user_id AND r.concert_id = p_r.concert_id AND r.status = 'HELD'))
+  ORDER BY seat_no, id
+  FOR UPDATE;
+END
+$$;
+COMMENT ON FUNCTION ticket.lock_payer_seats(ticket.reservations) IS
+  'Lock, in seat_no order, the seats of a reservation being paid and of its user''s other holds of the concert.';
+
 -- Step 1, the concert's side: the caller's HELD reservation becomes PAYING under
 -- p_ref, its claims open-ended, so that it cannot run out while the wallet is debited.
 CREATE OR REPLACE FUNCTION ticket.pay_reserve(p_user_id bigint, p_api_key text, p_token text,
@@ -55,7 +74,7 @@ BEGIN
     RAISE;
   END;
   SELECT * INTO v_r FROM ticket.reservations WHERE id = p_reservation_id FOR UPDATE;
-  PERFORM ticket.lock_seats(v_r.id);
+  PERFORM ticket.lock_payer_seats(v_r);
   -- Again after the locks, by the clock: a concurrent payment, or a hold that ran out
   -- while this waited.
   PERFORM ticket.check_payable(v_r, clock_timestamp());
@@ -153,7 +172,7 @@ BEGIN
   ELSIF v_r.status <> 'PAYING' THEN
     PERFORM ticket.fail('T409C', format('reservation %s is %s, not PAYING', v_r.id, v_r.status));
   END IF;
-  PERFORM ticket.lock_seats(v_r.id);
+  PERFORM ticket.lock_payer_seats(v_r);
   UPDATE ticket.seats SET sold = true, held_until = NULL WHERE reservation_id = v_r.id;
   INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id, ref)
   VALUES (v_r.id, v_r.user_id, v_r.amount, p_ledger_id, p_ref)

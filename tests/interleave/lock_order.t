@@ -76,5 +76,30 @@ for (first, second), want in EXPECT.items():
         s.close()
         db.sessions.remove(s)
 
+# A payment releases the payer's other holds of the concert: their seats too must be
+# taken in seat_no order, with the paid ones. A holds seat 2 (paying) and seat 1
+# (another hold); X locks seat 2; the payment queues for it; B's hold of 1 and 2
+# starts; X commits. A payment that took seat 1 only when releasing it would now wait
+# for B, which waits for it (40P01).
+n += 1
+c, d = db.concert("interleave: lock order %d" % n, max_active=4, max_seats=2)
+ka, kb = db.user("il-lock-%d-a" % n), db.user("il-lock-%d-b" % n)
+ta, tb = db.join(ka, c), db.join(kb, c)
+paid = db.hold(ka, ta, c, d, [2])
+db.hold(ka, ta, c, d, [1])
+x, s1, s2 = db.session("X"), db.session("pay"), db.session("hold")
+x.run("BEGIN")
+x.run("SELECT 1 FROM ticket.seats WHERE id = %s FOR UPDATE", (db.seat_id(c, 2),))
+s1.send(*CALLS["pay"](dict(ka=ka, ta=ta, rid=paid)))
+q1 = db.wait_blocked(s1, by=x)
+s2.send(HOLD, (kb, tb, c, d, [1, 2]))
+q2 = db.wait_blocked(s2)
+t.ok(q1 and q2, "pay releasing the payer's other hold, then another buyer's hold of both seats: both wait",
+     "pay blocked: %s, hold blocked: %s" % (q1, q2))
+x.run("COMMIT")
+t.eq((result(s1.outcome()), result(s2.outcome())), (201, "T409A"),
+     "... no deadlock: the payment goes through, the hold finds seat 2 sold")
+t.eq(db.invariants(), [], "... admin.check_invariants() finds nothing")
+
 # The tick never waits for seats (SKIP LOCKED), so it cannot join a deadlock; see tick.t.
 t.done()

@@ -33,7 +33,7 @@ SELECT is(:'st'::text, 'PAYING', 'pay_reserve: the reservation is PAYING under t
 SELECT is(pg_temp.seats(:ra), 'HELD', 'pay_reserve: its seat shows HELD');
 SELECT is((api.get_reservation(:'ka', :'ta', :ra)).body->>'status', 'HELD', 'get_reservation: a PAYING reservation is HELD to the user');
 SELECT pg_temp.hold_runs_out(:ra);
-SELECT is((SELECT holds_expired FROM pg_temp.tick()), 0, 'a PAYING reservation past its hold''s end is not expired by the tick');
+SELECT is((SELECT holds_expired FROM admin.tick_concert(:c)), 0, 'a PAYING reservation past its hold''s end is not expired by the tick');
 SELECT is((pg_temp.r(:ra)).status, 'PAYING', '... and stays PAYING');
 SELECT is((ticket.pay_reserve(pg_temp.user_id(:'ka'), :'ka', :'ta', :ra, 'ref-a')).status, 'PAYING', 'pay_reserve again: the same');
 SELECT throws_ok(format('SELECT ticket.pay_reserve(%s, %L, %L, %s, %L)', pg_temp.user_id(:'ka'), :'ka', :'ta', :ra, 'ref-other'),
