@@ -154,15 +154,53 @@ COMMENT ON FUNCTION ticket.abort_debit(bigint, text, bigint, bigint) IS
 
 -- Step 3, the concert's side: the PAYING reservation is sold; the turn ends and the
 -- next in line is admitted. Returns the payment's id.
+-- The sale of a PAYING reservation whose row and seats (ticket.lock_payer_seats) the
+-- caller has locked: seats SOLD, the payment row, CONFIRMED, the turn DONE and the next
+-- admitted. Returns the payment's id.
+CREATE OR REPLACE FUNCTION ticket.sell(p_r ticket.reservations, p_ledger_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_pay_id bigint;
+  v_token  bigint;
+  v_last   boolean;
+BEGIN
+  UPDATE ticket.seats SET sold = true, held_until = NULL WHERE reservation_id = p_r.id;
+  INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id, ref)
+  VALUES (p_r.id, p_r.user_id, p_r.amount, p_ledger_id, p_r.payment_ref)
+  RETURNING id INTO v_pay_id;
+  UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now(), paying_since = NULL WHERE id = p_r.id;
+  -- The turn is over: holds of it left unpaid go back on sale.
+  PERFORM ticket.release_holds(p_r.user_id, p_r.concert_id);
+  -- Only a payment that sold its date's last free seat can have sold the concert out;
+  -- a seat another call is selling right now counts as sold, so of two last sales at
+  -- once both check.
+  PERFORM 1 FROM ticket.seats WHERE date_id = p_r.date_id AND NOT sold LIMIT 1 FOR SHARE SKIP LOCKED;
+  v_last := NOT found;
+  SELECT id INTO v_token FROM ticket.queue_tokens
+  WHERE user_id = p_r.user_id AND concert_id = p_r.concert_id AND status = 'ACTIVE';
+  IF v_token IS NOT NULL THEN
+    PERFORM ticket.free_slot(v_token, p_r.concert_id, 'DONE', p_sold_last_seat => v_last);
+  ELSIF v_last THEN
+    -- Confirmed by recovery after the turn ended: only the sell-out is left to note.
+    PERFORM 1 FROM ticket.queues WHERE concert_id = p_r.concert_id FOR UPDATE;
+    PERFORM ticket.check_sold_out(p_r.concert_id);
+  END IF;
+  RETURN v_pay_id;
+END
+$$;
+COMMENT ON FUNCTION ticket.sell(ticket.reservations, bigint) IS
+  'Sell a locked PAYING reservation: seats SOLD, payment, CONFIRMED, the turn DONE and the next admitted; returns the payment id.';
+
+-- Step 3 on its own transaction (the proxy, recovery): find and lock the PAYING
+-- reservation by its reference, then sell it. Returns the payment's id.
 CREATE OR REPLACE FUNCTION ticket.pay_confirm(p_ref text, p_ledger_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  v_r      ticket.reservations;
-  v_pay_id bigint;
-  v_token  bigint;
-  v_last   boolean;
+  v_r ticket.reservations;
 BEGIN
   SELECT * INTO v_r FROM ticket.reservations WHERE payment_ref = p_ref FOR UPDATE;
   IF NOT found THEN
@@ -173,28 +211,7 @@ BEGIN
     PERFORM ticket.fail('T409C', format('reservation %s is %s, not PAYING', v_r.id, v_r.status));
   END IF;
   PERFORM ticket.lock_payer_seats(v_r);
-  UPDATE ticket.seats SET sold = true, held_until = NULL WHERE reservation_id = v_r.id;
-  INSERT INTO ticket.payments (reservation_id, user_id, amount, ledger_id, ref)
-  VALUES (v_r.id, v_r.user_id, v_r.amount, p_ledger_id, p_ref)
-  RETURNING id INTO v_pay_id;
-  UPDATE ticket.reservations SET status = 'CONFIRMED', ended_at = now(), paying_since = NULL WHERE id = v_r.id;
-  -- The turn is over: holds of it left unpaid go back on sale.
-  PERFORM ticket.release_holds(v_r.user_id, v_r.concert_id);
-  -- Only a payment that sold its date's last free seat can have sold the concert out;
-  -- a seat another call is selling right now counts as sold, so of two last sales at
-  -- once both check.
-  PERFORM 1 FROM ticket.seats WHERE date_id = v_r.date_id AND NOT sold LIMIT 1 FOR SHARE SKIP LOCKED;
-  v_last := NOT found;
-  SELECT id INTO v_token FROM ticket.queue_tokens
-  WHERE user_id = v_r.user_id AND concert_id = v_r.concert_id AND status = 'ACTIVE';
-  IF v_token IS NOT NULL THEN
-    PERFORM ticket.free_slot(v_token, v_r.concert_id, 'DONE', p_sold_last_seat => v_last);
-  ELSIF v_last THEN
-    -- Confirmed by recovery after the turn ended: only the sell-out is left to note.
-    PERFORM 1 FROM ticket.queues WHERE concert_id = v_r.concert_id FOR UPDATE;
-    PERFORM ticket.check_sold_out(v_r.concert_id);
-  END IF;
-  RETURN v_pay_id;
+  RETURN ticket.sell(v_r, p_ledger_id);
 END
 $$;
 COMMENT ON FUNCTION ticket.pay_confirm(text, bigint) IS
@@ -289,7 +306,8 @@ BEGIN
     PERFORM ticket.fail('T402A', format('balance %s won is below the amount %s won', v_debit.balance, v_r.amount),
       json_build_object('balance', v_debit.balance, 'amount', v_r.amount), 'charge the wallet, then pay again');
   END IF;
-  v_pay_id := ticket.pay_confirm(v_r.payment_ref, v_debit.ledger_id);
+  -- Step 3 without looking up and locking again what step 1 locked.
+  v_pay_id := ticket.sell(v_r, v_debit.ledger_id);
   RETURN ticket.idempotency_finish(v_user_id, p_idempotency_key, ticket.reply(201, json_build_object(
     'payment_id', v_pay_id, 'reservation_id', v_r.id, 'amount', v_r.amount,
     'balance', v_debit.balance, 'status', 'CONFIRMED')));
