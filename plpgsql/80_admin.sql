@@ -313,16 +313,16 @@ UNION ALL
   WHERE s.held_until > now() AND (r.status IS DISTINCT FROM 'HELD' OR r.expires_at <> s.held_until)
     AND NOT (r.status = 'PAYING' AND s.held_until = 'infinity')
 UNION ALL
-  -- The two sides of each payment (one database here; admin.check_invariants of the
-  -- proxy compares them across servers).
+  -- The two sides of each payment, and of each refund, where one database has both; on
+  -- a partition (ticket.node_side()) the proxy's admin.check_invariants compares them.
   SELECT 'payment has its debit', format('payment %s (%s)', p.id, p.ref)
   FROM ticket.payments p LEFT JOIN ticket.debits d ON d.ref = p.ref
-  WHERE d.outcome IS DISTINCT FROM 'DEBITED' OR d.amount <> p.amount OR d.ledger_id <> p.ledger_id
-    OR d.user_id <> p.user_id
+  WHERE ticket.node_side() = 'all' AND (d.outcome IS DISTINCT FROM 'DEBITED' OR d.amount <> p.amount
+    OR d.ledger_id <> p.ledger_id OR d.user_id <> p.user_id)
 UNION ALL
   SELECT 'debit has its payment, or its payment is going on', format('debit %s of user %s', d.ref, d.user_id)
   FROM ticket.debits d
-  WHERE d.outcome = 'DEBITED'
+  WHERE ticket.node_side() = 'all' AND d.outcome = 'DEBITED'
     AND NOT EXISTS (SELECT 1 FROM ticket.payments p WHERE p.ref = d.ref)
     AND NOT EXISTS (SELECT 1 FROM ticket.reservations r WHERE r.payment_ref = d.ref AND r.status = 'PAYING')
 UNION ALL
@@ -368,12 +368,13 @@ UNION ALL
   JOIN ticket.payments p ON p.id = rf.payment_id
   LEFT JOIN ticket.ledger l ON l.id = rf.ledger_id
   WHERE r.status <> 'REFUNDED' OR p.reservation_id <> r.id OR rf.amount + rf.fee <> p.amount
-     OR (rf.amount > 0 AND (l.type IS DISTINCT FROM 'REFUND' OR l.amount <> rf.amount
+     OR (rf.amount > 0 AND ticket.node_side() = 'all' AND (l.type IS DISTINCT FROM 'REFUND' OR l.amount <> rf.amount
                             OR l.reservation_id <> r.id OR l.user_id <> r.user_id))
 UNION ALL
   SELECT 'a REFUND ledger row belongs to a refund', format('ledger row %s', l.id)
   FROM ticket.ledger l
-  WHERE l.type = 'REFUND' AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf WHERE rf.ledger_id = l.id)
+  WHERE ticket.node_side() = 'all' AND l.type = 'REFUND'
+    AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf WHERE rf.ledger_id = l.id)
 UNION ALL
   SELECT 'no seat is both sold and refunded', format('seat %s (reservation %s)', rs.seat_id, r.id)
   FROM ticket.reservations r JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
@@ -398,7 +399,7 @@ UNION ALL
   SELECT 'a queue token has its concert and user', format('token %s', t.id)
   FROM ticket.queue_tokens t
   WHERE NOT EXISTS (SELECT 1 FROM ticket.concerts c WHERE c.id = t.concert_id)
-     OR NOT EXISTS (SELECT 1 FROM ticket.users u WHERE u.id = t.user_id)
+     OR (ticket.node_side() = 'all' AND NOT EXISTS (SELECT 1 FROM ticket.users u WHERE u.id = t.user_id))
 UNION ALL
   SELECT 'the opening ranked the whole pre-queue', format('token %s of concert %s', t.id, c.id)
   FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id

@@ -59,7 +59,14 @@ start_node() {
   case "$role" in
     primary)
       migrate "$(url "$name" "$port")"
-      own_slots "$(url "$name" "$port")" "ticket.$cluster" "$part" ;;
+      psql_q -d "$(url "$name" "$port")" -v side="$cluster" >/dev/null <<'SQL'
+SET client_min_messages = warning;
+SELECT ticket.become_partition(:'side');
+SQL
+      own_slots "$(url "$name" "$port")" "ticket.$cluster" "$part"
+      # A reservation's id names its concert's partition too: the calls about it
+      # carry nothing else.
+      [ "$cluster" != concerts ] || own_slots "$(url "$name" "$port")" ticket.reservations "$part" ;;
     proxy)
       MIGRATIONS_DIR=$ROOT/migrations/proxy PLPGSQL_DIR=$ROOT/plpgsql/proxy \
         PSQL=$PGBIN/psql "$ROOT/migrations/migrate.sh" "$(url "$name" "$port")" ;;
@@ -107,7 +114,7 @@ start_bouncer() {
   if [ -f "$dir/run/pgbouncer.pid" ] && as_run kill -0 "$(cat "$dir/run/pgbouncer.pid")" 2>/dev/null; then
     return 0
   fi
-  printf '"%s" ""\n' ticket_web ticket_owner | as_run tee "$dir/pgbouncer.users" >/dev/null
+  printf '"%s" ""\n' ticket_proxy ticket_web ticket_owner | as_run tee "$dir/pgbouncer.users" >/dev/null
   sed -e "s|@RUNDIR@|$dir/run|g" -e "s|@PGPORT@|$port|" -e "s|@PORT@|$bport|" \
       -e "s|@USERLIST@|$dir/pgbouncer.users|" -e "s|@LOGDIR@|$dir/log|" \
       "$ROOT/etc/pgbouncer-node.ini" | as_run tee "$dir/pgbouncer.ini" >/dev/null

@@ -30,6 +30,14 @@ $$;
 COMMENT ON FUNCTION route.user_slot(text) IS
   'The slot of the user an API key names; a key of another shape is UNAUTHENTICATED, as on one database.';
 
+CREATE OR REPLACE FUNCTION route.token_slot(p_token text)
+RETURNS int
+LANGUAGE sql IMMUTABLE
+-- The pattern of the partitions' tokens: qt_<concert id>.<token id>.<secret>. Any other
+-- text goes to partition 0, which answers QUEUE_TOKEN_INVALID as one database would.
+AS $$ SELECT route.slot(substring(p_token FROM '^qt_([1-9][0-9]{0,17})\.')::bigint) $$;
+COMMENT ON FUNCTION route.token_slot(text) IS 'The slot of the concert a queue token names (0 for a malformed one).';
+
 CREATE OR REPLACE FUNCTION route.reraise(p_state text, p_message text, p_detail text, p_hint text)
 RETURNS void
 LANGUAGE plpgsql

@@ -4,7 +4,7 @@
 
 CREATE OR REPLACE FUNCTION api.create_user(p_name text)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -20,7 +20,7 @@ COMMENT ON FUNCTION api.create_user(text) IS
 
 CREATE OR REPLACE FUNCTION api.get_wallet(p_api_key text)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -36,7 +36,7 @@ COMMENT ON FUNCTION api.get_wallet(text) IS
 
 CREATE OR REPLACE FUNCTION api.charge_wallet(p_api_key text, p_amount bigint, p_idempotency_key text)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -52,7 +52,7 @@ COMMENT ON FUNCTION api.charge_wallet(text, bigint, text) IS
 
 CREATE OR REPLACE FUNCTION api.list_transactions(p_api_key text, p_limit int, p_before bigint)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -68,7 +68,7 @@ COMMENT ON FUNCTION api.list_transactions(text, int, bigint) IS
 
 CREATE OR REPLACE FUNCTION api.get_concert(p_concert_id bigint)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -84,7 +84,7 @@ COMMENT ON FUNCTION api.get_concert(bigint) IS
 
 CREATE OR REPLACE FUNCTION api.shuffle_proof(p_concert_id bigint)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -100,7 +100,7 @@ COMMENT ON FUNCTION api.shuffle_proof(bigint) IS
 
 CREATE OR REPLACE FUNCTION api.shuffle_entries(p_concert_id bigint, p_after bigint, p_limit int)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -116,7 +116,7 @@ COMMENT ON FUNCTION api.shuffle_entries(bigint, bigint, int) IS
 
 CREATE OR REPLACE FUNCTION api.note_error(p_code text)
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -132,7 +132,7 @@ COMMENT ON FUNCTION api.note_error(text) IS
 
 CREATE OR REPLACE FUNCTION api.list_concerts()
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -150,7 +150,7 @@ COMMENT ON FUNCTION api.list_concerts() IS 'GET /api/concerts: every concert par
 
 CREATE OR REPLACE FUNCTION api.health()
 RETURNS api.reply
-LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
@@ -165,3 +165,237 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 COMMENT ON FUNCTION api.health() IS 'GET /api/health: answers when the proxy and every partition do.';
+
+-- Calls about one concert: on its partition. A call with an API key is authenticated on
+-- the user's partition first; the concert's partition trusts the proxy for who it is.
+
+CREATE OR REPLACE FUNCTION api.issue_token(p_api_key text, p_concert_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.issue_token(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_concert_id);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.issue_token(text, bigint) IS
+  'POST /api/concerts/{id}/queue: the key checked on the user''s partition, the token issued on the concert''s.';
+
+CREATE OR REPLACE FUNCTION api.queue_status(p_token text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.queue_status(route.token_slot(p_token), p_token);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.queue_status(text) IS
+  'GET /api/queue: on the partition of the concert the token names.';
+
+CREATE OR REPLACE FUNCTION api.leave_queue(p_token text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.leave_queue(route.token_slot(p_token), p_token);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.leave_queue(text) IS
+  'DELETE /api/queue: on the partition of the concert the token names.';
+
+CREATE OR REPLACE FUNCTION api.available_dates(p_api_key text, p_token text, p_concert_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.available_dates(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.available_dates(text, text, bigint) IS
+  'GET /api/concerts/{id}/dates: on the partition of the concert.';
+
+CREATE OR REPLACE FUNCTION api.seat_map(p_api_key text, p_token text, p_concert_id bigint, p_date date)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.seat_map(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id, p_date);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.seat_map(text, text, bigint, date) IS
+  'GET /api/concerts/{id}/dates/{date}/seats: on the partition of the concert.';
+
+CREATE OR REPLACE FUNCTION api.hold_seat(p_api_key text, p_token text, p_concert_id bigint, p_date date, p_seat_nos int[])
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.hold_seat(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.hold_seat(text, text, bigint, date, int[]) IS
+  'POST /api/reservations: on the partition of the concert.';
+
+CREATE OR REPLACE FUNCTION api.get_reservation(p_api_key text, p_token text, p_reservation_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.get_reservation(route.slot(p_reservation_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_reservation_id);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.get_reservation(text, text, bigint) IS
+  'GET /api/reservations/{id}: on the partition whose slots the id is of (its concert''s).';
+
+CREATE OR REPLACE FUNCTION api.cancel_reservation(p_api_key text, p_token text, p_reservation_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  s text; m text; d text; h text;
+BEGIN
+  RETURN route.cancel_reservation(route.slot(p_reservation_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
+    p_api_key, p_token, p_reservation_id);
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.cancel_reservation(text, text, bigint) IS
+  'DELETE /api/reservations/{id}: on the partition whose slots the id is of (its concert''s).';
+
+-- The payment as a saga (docs/scale.md): no transaction spans the concert's partition
+-- and the user's. Each step commits on its side and can be repeated by its reference;
+-- whatever a failure leaves between them admin.recover_payments finishes or undoes.
+CREATE OR REPLACE FUNCTION api.pay_reservation(p_api_key text, p_token text, p_reservation_id bigint,
+                                               p_idempotency_key text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_uslot  int := route.user_slot(p_api_key);
+  v_cslot  int := route.slot(p_reservation_id);
+  v_ref    text := gen_random_uuid()::text;
+  v_begin  record;
+  v_amount bigint;
+  v_debit  record;
+  v_pay_id bigint;
+  v_reply  api.reply;
+  s text; m text; d text; h text;
+BEGIN
+  -- The key, and a replay of the Idempotency-Key's first answer, on the user's side.
+  v_begin := route.pay_begin(v_uslot, p_api_key, p_idempotency_key, p_reservation_id);
+  IF (v_begin.replay).status IS NOT NULL THEN
+    RETURN v_begin.replay;
+  END IF;
+  BEGIN
+    -- 1. The seats: HELD becomes PAYING, which cannot run out.
+    v_amount := route.pay_reserve(v_cslot, v_begin.user_id, p_api_key, p_token, p_reservation_id, v_ref);
+    -- 2. The money, once per reference.
+    v_debit := route.debit(v_uslot, v_begin.user_id, v_ref, p_reservation_id, v_amount);
+    IF v_debit.outcome <> 'DEBITED' THEN
+      -- 3'. No money was taken: the hold is as it was.
+      PERFORM route.pay_release(v_cslot, v_ref);
+      IF v_debit.outcome = 'ABORTED' THEN  -- recovery gave this payment up meanwhile
+        RAISE EXCEPTION USING ERRCODE = 'T410A',
+          MESSAGE = format('the payment of reservation %s took too long and was given up; no money was taken', p_reservation_id),
+          HINT = 'pay again if the seats are still held';
+      END IF;
+      RAISE EXCEPTION USING ERRCODE = 'T402A',
+        MESSAGE = format('balance %s won is below the amount %s won', v_debit.balance, v_amount),
+        DETAIL = json_build_object('balance', v_debit.balance, 'amount', v_amount)::text,
+        HINT = 'charge the wallet, then pay again';
+    END IF;
+    -- 3. The sale: seats SOLD, CONFIRMED, the turn DONE and the next admitted.
+    v_pay_id := route.pay_confirm(v_cslot, v_ref, v_debit.ledger_id);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    -- As on one database, where the claim rolls back with the failure: a retry runs again.
+    -- A failure after the debit leaves the claim to the retry, which waits for recovery.
+    IF p_idempotency_key IS NOT NULL AND v_debit.outcome IS DISTINCT FROM 'DEBITED' THEN
+      PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
+    END IF;
+    RAISE;
+  END;
+  v_reply := ROW(201, json_build_object('payment_id', v_pay_id, 'reservation_id', p_reservation_id,
+    'amount', v_amount, 'balance', v_debit.balance, 'status', 'CONFIRMED'), NULL)::api.reply;
+  IF p_idempotency_key IS NOT NULL THEN
+    PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, v_reply);
+  END IF;
+  RETURN v_reply;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.pay_reservation(text, text, bigint, text) IS
+  'POST /api/reservations/{id}/payment: reserve the seats (concert side), debit the wallet (user side), confirm or release (concert side).';
+
+CREATE OR REPLACE FUNCTION api.metrics()
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_text text;
+  s text; m text; d text; h text;
+BEGIN
+  -- Every concert partition's samples, summed by name and labels (a concert's lines
+  -- come from its partition alone), each family under its HELP and TYPE lines, in the
+  -- partitions' order.
+  WITH lines AS (
+    SELECT x.line, x.n
+    FROM route.metrics() r, regexp_split_to_table(r.body #>> '{}', E'\n') WITH ORDINALITY x(line, n)
+    WHERE x.line <> ''
+  ), merged AS (
+    SELECT line, min(n) AS n, CASE WHEN line LIKE '# HELP %' THEN 0 ELSE 1 END AS kind,
+           split_part(line, ' ', 3) AS family
+    FROM lines WHERE line LIKE '# %' GROUP BY line
+  UNION ALL
+    SELECT format('%s %s', key, sum(value)), NULL, 2, substring(key FROM '^[^{]+')
+    FROM (SELECT substring(line FROM '^(\S+) ') AS key, substring(line FROM ' (\S+)$')::numeric AS value
+          FROM lines WHERE line NOT LIKE '#%') v
+    GROUP BY key
+  )
+  SELECT string_agg(line, E'\n' ORDER BY family_at, kind, line) || E'\n' INTO v_text
+  FROM (SELECT line, kind, min(n) OVER (PARTITION BY family) AS family_at FROM merged) o;
+  RETURN ROW(200, to_json(coalesce(v_text, '')), NULL)::api.reply;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.metrics() IS 'GET /api/metrics: the concert partitions'' Prometheus text, samples summed by name and labels.';

@@ -13,11 +13,11 @@ BEGIN
   EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER plproxy OPTIONS (%s)', p_cluster,
     (SELECT string_agg(format('p%s %L', n - 1, p), ', ' ORDER BY n)
      FROM unnest(p_partitions) WITH ORDINALITY AS x(p, n)));
-  -- A call logs in to the partition as the role that made it: the programs as ticket_web
-  -- (api.* only there too), the owner for admin.*.
-  EXECUTE format('CREATE USER MAPPING FOR ticket_web SERVER %I OPTIONS (user %L)', p_cluster, 'ticket_web');
+  -- api.* (run as ticket_router) log in to a partition as ticket_proxy, which may call
+  -- api.* and peer.* there; the owner's admin.* as the owner.
+  EXECUTE format('CREATE USER MAPPING FOR ticket_router SERVER %I OPTIONS (user %L)', p_cluster, 'ticket_proxy');
   EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (user %L)', p_cluster, current_user);
-  EXECUTE format('GRANT USAGE ON FOREIGN SERVER %I TO ticket_web', p_cluster);
+  EXECUTE format('GRANT USAGE ON FOREIGN SERVER %I TO ticket_router', p_cluster);
 END
 $$;
 COMMENT ON FUNCTION admin.set_cluster(text, text[]) IS
@@ -50,3 +50,60 @@ END
 $$;
 COMMENT ON FUNCTION admin.create_concert(text, text, timestamptz[], int, bigint[], int, int, int, int, int, timestamptz, int) IS
   'admin.create_concert of the partitions, on the next concert partition in turn; returns the id, whose slot names that partition.';
+
+-- A payment left between its steps by a failure (a node, the proxy, a connection) is
+-- finished or undone by its reference: once the user's side has been asked with
+-- abort_debit its answer cannot change, so confirming or releasing on it may be repeated.
+-- A step that fails here (a node still down) is left for the next run.
+CREATE OR REPLACE FUNCTION admin.recover_payments(p_older_than interval DEFAULT '1 minute',
+                                                  OUT confirmed int, OUT released int, OUT failed int)
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_p record;
+  v_d record;
+BEGIN
+  confirmed := 0;
+  released := 0;
+  failed := 0;
+  FOR v_p IN SELECT * FROM route.paying(p_older_than) LOOP
+    BEGIN
+      v_d := route.abort_debit(route.slot(v_p.user_id), v_p.user_id, v_p.ref, v_p.reservation_id, v_p.amount);
+      IF v_d.outcome = 'DEBITED' THEN
+        PERFORM route.pay_confirm(route.slot(v_p.reservation_id), v_p.ref, v_d.ledger_id);
+        confirmed := confirmed + 1;
+      ELSE
+        PERFORM route.pay_release(route.slot(v_p.reservation_id), v_p.ref);
+        released := released + 1;
+      END IF;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE WARNING 'payment % of reservation % not recovered yet: %', v_p.ref, v_p.reservation_id, SQLERRM;
+      failed := failed + 1;
+    END;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION admin.recover_payments(interval) IS
+  'pg_cron on the proxy, every minute: finish (debited) or release (not debited, and now never will be) each payment PAYING on a concert partition for longer than p_older_than.';
+
+CREATE OR REPLACE FUNCTION admin.check_invariants()
+RETURNS TABLE (invariant text, detail text)
+LANGUAGE sql SET search_path = pg_catalog, public, pg_temp
+AS $$
+  -- Each partition's own (one side's) invariants, then the two sides of every payment.
+  SELECT * FROM route.concerts_invariants()
+UNION ALL
+  SELECT * FROM route.users_invariants()
+UNION ALL
+  SELECT 'payment has its debit', format('payment %s of reservation %s', p.ref, p.reservation_id)
+  FROM route.payments() p LEFT JOIN route.debits() d ON d.ref = p.ref
+  WHERE p.status = 'PAID'
+    AND (d.outcome IS DISTINCT FROM 'DEBITED' OR d.amount <> p.amount OR d.ledger_id <> p.ledger_id
+         OR d.user_id <> p.user_id OR d.reservation_id <> p.reservation_id)
+UNION ALL
+  SELECT 'debit has its payment, or its payment is going on', format('debit %s of user %s', d.ref, d.user_id)
+  FROM route.debits() d LEFT JOIN route.payments() p ON p.ref = d.ref
+  WHERE d.outcome = 'DEBITED' AND p.ref IS NULL
+$$;
+COMMENT ON FUNCTION admin.check_invariants() IS
+  'One row per broken invariant across the partitions: each partition''s own, and every confirmed seat''s payment against its one debit on the user''s side.';

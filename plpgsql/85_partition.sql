@@ -1,0 +1,31 @@
+-- A node of the sharded topology (docs/scale.md) runs this schema for one side of the
+-- data only: concerts, queues, seats and reservations on a concert partition; users,
+-- wallets and ledgers on a user partition. Foreign keys between the two sides cannot
+-- hold there (the row is on another server): the proxy's admin.check_invariants checks
+-- them across partitions instead.
+
+CREATE OR REPLACE FUNCTION ticket.become_partition(p_side text)
+RETURNS void
+-- Run by the owner (scripts/topology.sh): dropping keys and cron jobs takes it.
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF p_side NOT IN ('concerts', 'users') THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'a partition serves concerts or users';
+  END IF;
+  IF ticket.node_side() NOT IN ('all', p_side) THEN
+    RAISE EXCEPTION USING ERRCODE = 'T409A', MESSAGE = format('this node serves %s already', ticket.node_side());
+  END IF;
+  UPDATE ticket.node SET side = p_side;
+  -- The keys that cross from one side to the other.
+  ALTER TABLE ticket.reservations DROP CONSTRAINT IF EXISTS reservations_user_id_fkey;
+  ALTER TABLE ticket.payments DROP CONSTRAINT IF EXISTS payments_user_id_fkey,
+                              DROP CONSTRAINT IF EXISTS payments_ledger_id_fkey;
+  ALTER TABLE ticket.refunds DROP CONSTRAINT IF EXISTS refunds_ledger_id_fkey;
+  ALTER TABLE ticket.ledger DROP CONSTRAINT IF EXISTS ledger_reservation_id_fkey;
+  -- A payment's steps meet on the proxy, which recovers them (admin.recover_payments there).
+  PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname = 'ticket-recover-payments';
+END
+$$;
+COMMENT ON FUNCTION ticket.become_partition(text) IS
+  'Make this node a concerts or users partition of the sharded topology: drops the keys between the sides and the local payment recovery (scripts/topology.sh, once).';

@@ -1,0 +1,151 @@
+-- What the proxy of the sharded topology calls on a partition (docs/scale.md), as
+-- ticket_proxy only. A concert partition has no users: for a call with an API key the
+-- proxy first authenticates it on the user's partition (peer.authenticate), then runs
+-- today's api.* on the concert's partition vouching for that user (ticket.vouch). A
+-- payment runs as its steps (60_payment.sql), each on its side.
+
+CREATE OR REPLACE FUNCTION peer.authenticate(p_api_key text)
+RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT ticket.authenticate(p_api_key) $$;
+COMMENT ON FUNCTION peer.authenticate(text) IS 'User side: the user id of an API key, or UNAUTHENTICATED.';
+
+-- Concert side: today's calls, for the user the proxy authenticated.
+
+CREATE OR REPLACE FUNCTION peer.issue_token(p_user_id bigint, p_api_key text, p_concert_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.issue_token(p_api_key, p_concert_id); END $$;
+
+CREATE OR REPLACE FUNCTION peer.available_dates(p_user_id bigint, p_api_key text, p_token text, p_concert_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.available_dates(p_api_key, p_token, p_concert_id); END $$;
+
+CREATE OR REPLACE FUNCTION peer.seat_map(p_user_id bigint, p_api_key text, p_token text, p_concert_id bigint, p_date date)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.seat_map(p_api_key, p_token, p_concert_id, p_date); END $$;
+
+CREATE OR REPLACE FUNCTION peer.hold_seat(p_user_id bigint, p_api_key text, p_token text, p_concert_id bigint,
+                                          p_date date, p_seat_nos int[])
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  PERFORM ticket.vouch(p_user_id);
+  RETURN api.hold_seat(p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION peer.get_reservation(p_user_id bigint, p_api_key text, p_token text, p_reservation_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.get_reservation(p_api_key, p_token, p_reservation_id); END $$;
+
+CREATE OR REPLACE FUNCTION peer.cancel_reservation(p_user_id bigint, p_api_key text, p_token text, p_reservation_id bigint)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.cancel_reservation(p_api_key, p_token, p_reservation_id); END $$;
+
+-- A payment's steps. The Idempotency-Key is the user's, so it is claimed and answered
+-- on the user's side, around the steps.
+
+CREATE OR REPLACE FUNCTION peer.pay_begin(p_api_key text, p_idempotency_key text, p_reservation_id bigint,
+                                          OUT user_id bigint, OUT replay api.reply)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  user_id := ticket.authenticate(p_api_key);
+  replay := ticket.idempotency_begin(user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
+END
+$$;
+COMMENT ON FUNCTION peer.pay_begin(text, text, bigint) IS
+  'User side, before a payment: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed).';
+
+CREATE OR REPLACE FUNCTION peer.idempotency_end(p_user_id bigint, p_idempotency_key text, p_reply api.reply)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  IF p_reply.status IS NULL THEN
+    -- The request failed: as on one database, where its claim rolls back, a retry runs again.
+    DELETE FROM ticket.idempotency_keys WHERE user_id = p_user_id AND key = p_idempotency_key AND status IS NULL;
+  ELSE
+    PERFORM ticket.idempotency_finish(p_user_id, p_idempotency_key, p_reply);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION peer.idempotency_end(bigint, text, api.reply) IS
+  'User side: store the answer of a claimed Idempotency-Key, or (a NULL status) give the claim up.';
+
+CREATE OR REPLACE FUNCTION peer.pay_reserve(p_user_id bigint, p_api_key text, p_token text,
+                                            p_reservation_id bigint, p_ref text, OUT amount bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  PERFORM ticket.vouch(p_user_id);
+  amount := (ticket.pay_reserve(p_user_id, p_api_key, p_token, p_reservation_id, p_ref)).amount;
+END
+$$;
+COMMENT ON FUNCTION peer.pay_reserve(bigint, text, text, bigint, text) IS
+  'Concert side, step 1: the caller''s HELD reservation becomes PAYING under the reference; its amount.';
+
+CREATE OR REPLACE FUNCTION peer.debit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
+                                      OUT outcome text, OUT ledger_id bigint, OUT balance bigint)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT * FROM ticket.debit(p_user_id, p_ref, p_reservation_id, p_amount) $$;
+COMMENT ON FUNCTION peer.debit(bigint, text, bigint, bigint) IS 'User side, step 2: ticket.debit.';
+
+CREATE OR REPLACE FUNCTION peer.pay_confirm(p_ref text, p_ledger_id bigint)
+RETURNS bigint
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT ticket.pay_confirm(p_ref, p_ledger_id) $$;
+COMMENT ON FUNCTION peer.pay_confirm(text, bigint) IS 'Concert side, step 3: ticket.pay_confirm; the payment id.';
+
+CREATE OR REPLACE FUNCTION peer.pay_release(p_ref text)
+RETURNS text
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT (ticket.pay_release(p_ref)).status $$;
+COMMENT ON FUNCTION peer.pay_release(text) IS 'Concert side, step 3 without money: ticket.pay_release; the status after.';
+
+-- Recovery, run by the proxy: the payments left PAYING, and the user side's answer.
+
+CREATE OR REPLACE FUNCTION peer.paying(p_older_than interval)
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+  SELECT payment_ref, user_id, id, amount FROM ticket.reservations
+  WHERE status = 'PAYING' AND paying_since <= now() - p_older_than ORDER BY id
+$$;
+COMMENT ON FUNCTION peer.paying(interval) IS 'Concert side: the payments PAYING for longer than p_older_than.';
+
+CREATE OR REPLACE FUNCTION peer.abort_debit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
+                                            OUT outcome text, OUT ledger_id bigint)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT d.outcome, d.ledger_id FROM ticket.abort_debit(p_user_id, p_ref, p_reservation_id, p_amount) d $$;
+COMMENT ON FUNCTION peer.abort_debit(bigint, text, bigint, bigint) IS 'User side, recovery: ticket.abort_debit.';
+
+-- The proxy's admin.check_invariants: each side's half of every payment.
+
+CREATE OR REPLACE FUNCTION peer.payments()
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint, status text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+  SELECT p.ref, p.user_id, p.reservation_id, p.amount, p.ledger_id, 'PAID' FROM ticket.payments p
+  UNION ALL
+  SELECT r.payment_ref, r.user_id, r.id, r.amount, NULL, 'PAYING' FROM ticket.reservations r WHERE r.status = 'PAYING'
+$$;
+COMMENT ON FUNCTION peer.payments() IS 'Concert side: every payment made (PAID) or going on (PAYING).';
+
+CREATE OR REPLACE FUNCTION peer.debits()
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint, outcome text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT d.ref, d.user_id, d.reservation_id, d.amount, d.ledger_id, d.outcome FROM ticket.debits d $$;
+COMMENT ON FUNCTION peer.debits() IS 'User side: every debit by its reference.';
+
+CREATE OR REPLACE FUNCTION peer.check_invariants()
+RETURNS TABLE (invariant text, detail text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT * FROM admin.check_invariants() $$;
+COMMENT ON FUNCTION peer.check_invariants() IS 'This partition''s own invariants (those of one side).';

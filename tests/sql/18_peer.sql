@@ -1,0 +1,65 @@
+-- What a partition trusts from the proxy (plpgsql/90_peer.sql, docs/scale.md): a key is
+-- taken as its user's without a lookup only on a concert partition, in a session logged
+-- in as ticket_proxy, for the very user the proxy vouched for in the transaction; anyone
+-- else, a vouch for another user, or a user partition looks the key up and refuses a
+-- forged one. peer.* is ticket_proxy's alone.
+BEGIN;
+SELECT plan(12);
+\ir fixtures.psql
+
+SELECT admin.create_concert('Peer', 'Hall', ARRAY[now() + interval '7 days'], 4) AS cid \gset
+SELECT pg_temp.new_user('alice') AS alice \gset
+SELECT pg_temp.user_id(:'alice') AS alice_id \gset
+-- A key of alice's shape whose secret is wrong: only a vouch could make it pass.
+SELECT format('tk_%s.%s', :alice_id, repeat('A', 43)) AS forged \gset
+SELECT pg_temp.new_user('bob') AS bob \gset
+SELECT pg_temp.user_id(:'bob') AS bob_id \gset
+
+SELECT functions_are('peer', ARRAY['authenticate', 'issue_token', 'available_dates', 'seat_map', 'hold_seat',
+                                   'get_reservation', 'cancel_reservation', 'pay_begin', 'idempotency_end',
+                                   'pay_reserve', 'debit', 'pay_confirm', 'pay_release', 'paying', 'abort_debit',
+                                   'payments', 'debits', 'check_invariants'],
+  'schema peer has exactly the partitions'' side of routed calls');
+SELECT is(
+  (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+   WHERE p.pronamespace = 'peer'::regnamespace
+     AND (has_function_privilege('ticket_web', p.oid, 'EXECUTE') OR NOT has_function_privilege('ticket_proxy', p.oid, 'EXECUTE')
+          OR NOT p.prosecdef OR p.proowner <> 'ticket_app'::regrole)),
+  NULL, 'every peer.* is a definer of ticket_app that ticket_proxy may execute and ticket_web may not');
+SELECT is(has_function_privilege('ticket_web', 'ticket.vouch(bigint)', 'EXECUTE'), false,
+  'ticket_web cannot call ticket.vouch');
+
+-- The programs' login: setting the variable by hand vouches for nobody.
+SET SESSION AUTHORIZATION ticket_web;
+SELECT set_config('ticket.vouched_user', :'alice_id', true);
+SELECT throws_ok(format('SELECT api.get_wallet(%L)', :'forged'), 'T401A', 'missing or unknown API key',
+  'ticket_web: a forged key stays unknown though ticket.vouched_user names its user');
+SELECT throws_ok(format('SELECT peer.issue_token(%s, %L, %s)', :alice_id, :'forged', :cid), '42501', NULL,
+  'ticket_web: peer.* is refused');
+RESET SESSION AUTHORIZATION;
+
+-- The proxy's login, on a concert partition (the node's side is rolled back at the end).
+UPDATE ticket.node SET side = 'concerts';
+SELECT set_config('ticket.vouched_user', '', true);
+SET SESSION AUTHORIZATION ticket_proxy;
+SELECT throws_ok(format('SELECT api.issue_token(%L, %s)', :'forged', :cid), 'T401A', 'missing or unknown API key',
+  'ticket_proxy: without a vouch, a forged key is unknown');
+SELECT throws_ok(format('SELECT peer.issue_token(%s, %L, %s)', :bob_id, :'forged', :cid), 'T401A', 'missing or unknown API key',
+  'ticket_proxy: a vouch for bob does not authenticate a key of alice''s');
+SELECT is((peer.issue_token(:alice_id, :'forged', :cid)).status, 201,
+  'ticket_proxy: vouched for alice, her key is hers without a lookup (the proxy checked it on her partition)');
+SELECT is((peer.issue_token(:alice_id, :'forged', :cid)).status, 200,
+  '... and joining again answers her live token');
+RESET SESSION AUTHORIZATION;
+-- The user's side is where keys are looked up: a vouch counts for nothing there.
+UPDATE ticket.node SET side = 'users';
+SET SESSION AUTHORIZATION ticket_proxy;
+SELECT is(peer.authenticate(:'bob'), :bob_id::bigint, 'peer.authenticate on a user partition: the user of a real key');
+SELECT throws_ok(format('SELECT peer.authenticate(%L)', :'forged'), 'T401A', 'missing or unknown API key',
+  'peer.authenticate on a user partition: a forged key is refused though its user was vouched for');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = :cid AND user_id = :alice_id), 1::bigint,
+  'one token for alice, made through the vouch');
+
+SELECT * FROM finish();
+ROLLBACK;
