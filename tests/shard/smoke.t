@@ -4,7 +4,9 @@
 # nodes come up and `make -s nodes` lists them with their roles; users made in
 # turn land on both user partitions, and each one's wallet charges and reads
 # there; concerts made on the proxy land on both concert partitions, list in id
-# order and read one by one; errors answer as on one database (401 with its
+# order and read one by one; a user of each user partition buys at a concert of
+# each concert partition (a refused payment, then a paid one, through the
+# proxy's saga) and the proxy's invariants hold across them; errors answer as on one database (401 with its
 # hint, 404, 422 with its details); a stopped user node answers 503
 # DATABASE_UNAVAILABLE while the other one serves, and the same programs serve
 # it again once it is back; the standbys replay their primaries.
@@ -106,6 +108,55 @@ for c in "$c1" "$c2"; do
   req GET "/api/concerts/$c"
   expect 200 "get concert $c from its partition" ".id == $c and .status == \"ON_SALE\""
 done
+
+# ---- a sale on each concert partition, by a user of each user partition
+# The key is checked on the user's partition, the call runs on the concert's; the
+# payment is the saga of the proxy (docs/scale.md): reserve, debit, confirm.
+for i in 0 1; do
+  c=$(( i == 0 ? c1 : c2 )) key=${keys[i]} uid=${ids[i]}
+  who="user $uid (users-$((uid % 2))) at concert $c (concerts-$((c % 2)))"
+  req POST "/api/concerts/$c/queue" -d '' -H "$(bearer "$key")"
+  expect 201 "$who: joins, admitted at once" '.status == "ACTIVE"' "(.token | startswith(\"qt_$c.\"))"
+  tok=$(jv .token)
+  req GET /api/queue -H "$(qtoken "$tok")"
+  expect 200 "$who: the token's poll, routed by the concert it names" '.status == "ACTIVE"'
+  req GET "/api/concerts/$c/dates" -H "$(bearer "$key")" -H "$(qtoken "$tok")"
+  expect 200 "$who: the dates, past the queue gate with a key of another server" '.dates | length == 1'
+  day=$(jv '.dates[0].date')
+  req GET "/api/concerts/$c/dates/$day/seats" -H "$(bearer "$key")" -H "$(qtoken "$tok")"
+  expect 200 "$who: the seat map" '.seats | length == 3 and all(.status == "AVAILABLE")'
+  req GET "/api/concerts/$c/dates" -H "$(bearer "${keys[1 - i]}")" -H "$(qtoken "$tok")"
+  expect_error 403 QUEUE_TOKEN_MISMATCH "$who: another user's key with this token: 403, as on one database"
+  post /api/reservations "{\"concert_id\": $c, \"date\": \"$day\", \"seat_nos\": [1]}" \
+    -H "$(bearer "$key")" -H "$(qtoken "$tok")"
+  expect 201 "$who: holds seat 1" '.status == "HELD" and .amount == 150000'
+  rid=$(jv .reservation_id)
+  is "$(( rid % 2 ))" "$(( c % 2 ))" "$who: the reservation's id is of its concert's slots"
+  post "/api/reservations/$rid/payment" '{}' -H "$(bearer "$key")" -H "$(qtoken "$tok")" -H "Idempotency-Key: pay-$i"
+  expect_error 402 INSUFFICIENT_BALANCE "$who: 7000 won cannot pay 150000: 402 with the details of one database" \
+    '.error.details == {"balance": 7000, "amount": 150000}'
+  req GET "/api/reservations/$rid" -H "$(bearer "$key")" -H "$(qtoken "$tok")"
+  expect 200 "$who: the refused payment released the hold as it was" '.status == "HELD"'
+  post /api/wallet/charge '{"amount": 150000}' -H "$(bearer "$key")"
+  post "/api/reservations/$rid/payment" '{}' -H "$(bearer "$key")" -H "$(qtoken "$tok")" -H "Idempotency-Key: pay-$i"
+  expect 201 "$who: pays once charged (the same Idempotency-Key: the refusal was not kept)" \
+    ".status == \"CONFIRMED\" and .amount == 150000 and .balance == 7000 and .reservation_id == $rid"
+  paid=$BODY
+  post "/api/reservations/$rid/payment" '{}' -H "$(bearer "$key")" -H "$(qtoken "$tok")" -H "Idempotency-Key: pay-$i"
+  is "$STATUS $BODY" "201 $paid" "$who: the Idempotency-Key replays the payment"
+  req GET /api/queue -H "$(qtoken "$tok")"
+  expect 200 "$who: paying ended the turn" '.status == "DONE"'
+  is "$(on "concerts-$((c % 2))" "SELECT r.status || ' ' || p.amount || ' ' || s.sold FROM ticket.reservations r
+        JOIN ticket.payments p ON p.reservation_id = r.id JOIN ticket.seats s ON s.reservation_id = r.id WHERE r.id = $rid"):$(
+      on "users-$((uid % 2))" "SELECT string_agg(outcome || ' ' || amount, ',') FROM ticket.debits WHERE reservation_id = $rid")" \
+    "CONFIRMED 150000 true:REFUSED 150000,DEBITED 150000" \
+    "$who: seat sold and payment on the concert's partition; a refused and a debited debit on the user's"
+done
+is "$(on proxy 'SELECT count(*) FROM admin.check_invariants()')" 0 \
+  "admin.check_invariants() on the proxy: every partition's, and every payment against its debit"
+req GET /api/metrics
+is "$STATUS $(grep -c '^ticket_payments_total 2$' <<<"$BODY") $(grep -c "^ticket_seats{concert_id=\"$c2\",status=\"SOLD\"} 1$" <<<"$BODY")" \
+  "200 1 1" "metrics: both concert partitions' samples, summed (payments) or each concert's from its partition (seats)"
 
 # ---- errors, as on one database
 req GET /api/wallet -H "$(bearer tk_nobody)"
