@@ -52,16 +52,27 @@ AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.cancel_reservation(p_api
 -- on the user's side, around the steps.
 
 CREATE OR REPLACE FUNCTION peer.pay_begin(p_api_key text, p_idempotency_key text, p_reservation_id bigint,
-                                          OUT user_id bigint, OUT replay api.reply)
+                                          OUT user_id bigint, OUT replay api.reply,
+                                          OUT debited_ref text, OUT amount bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   user_id := ticket.authenticate(p_api_key);
   replay := ticket.idempotency_begin(user_id, p_idempotency_key, format('pay reservation %s', p_reservation_id));
+EXCEPTION WHEN SQLSTATE 'T409D' THEN
+  -- The key's first request has not answered. If it was cut off after its debit (a
+  -- server went away), the money is taken and only the sale is left: the proxy
+  -- finishes it (debit and pay_confirm repeat safely) and answers as the first would have.
+  SELECT d.ref, d.amount INTO debited_ref, amount
+  FROM ticket.debits d
+  WHERE d.user_id = pay_begin.user_id AND d.reservation_id = p_reservation_id AND d.outcome = 'DEBITED';
+  IF debited_ref IS NULL THEN
+    RAISE;
+  END IF;
 END
 $$;
 COMMENT ON FUNCTION peer.pay_begin(text, text, bigint) IS
-  'User side, before a payment: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed).';
+  'User side, before a payment: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed); for a claim whose payment was cut off after its debit, that debit.';
 
 CREATE OR REPLACE FUNCTION peer.idempotency_end(p_user_id bigint, p_idempotency_key text, p_reply api.reply)
 RETURNS void

@@ -112,7 +112,8 @@ AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM api.metrics(); $$;
 -- A payment's steps (plpgsql/60_payment.sql), each on its side.
 
 CREATE OR REPLACE FUNCTION route.pay_begin(p_slot int, p_api_key text, p_idempotency_key text, p_reservation_id bigint,
-                                           OUT user_id bigint, OUT replay api.reply)
+                                           OUT user_id bigint, OUT replay api.reply,
+                                           OUT debited_ref text, OUT amount bigint)
 LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT * FROM peer.pay_begin(p_api_key, p_idempotency_key, p_reservation_id); $$;
 

@@ -309,10 +309,12 @@ AS $$
 DECLARE
   v_uslot  int := route.user_slot(p_api_key);
   v_cslot  int := route.slot(p_reservation_id);
-  v_ref    text := gen_random_uuid()::text;
   v_begin  record;
+  v_ref    text;
   v_amount bigint;
-  v_debit  record;
+  v_outcome text;
+  v_ledger  bigint;
+  v_balance bigint;
   v_pay_id bigint;
   v_reply  api.reply;
   s text; m text; d text; h text;
@@ -322,37 +324,47 @@ BEGIN
   IF (v_begin.replay).status IS NOT NULL THEN
     RETURN v_begin.replay;
   END IF;
-  BEGIN
-    -- 1. The seats: HELD becomes PAYING, which cannot run out.
-    v_amount := route.pay_reserve(v_cslot, v_begin.user_id, p_api_key, p_token, p_reservation_id, v_ref);
-    -- 2. The money, once per reference.
-    v_debit := route.debit(v_uslot, v_begin.user_id, v_ref, p_reservation_id, v_amount);
-    IF v_debit.outcome <> 'DEBITED' THEN
-      -- 3'. No money was taken: the hold is as it was.
-      PERFORM route.pay_release(v_cslot, v_ref);
-      IF v_debit.outcome = 'ABORTED' THEN  -- recovery gave this payment up meanwhile
-        RAISE EXCEPTION USING ERRCODE = 'T410A',
-          MESSAGE = format('the payment of reservation %s took too long and was given up; no money was taken', p_reservation_id),
-          HINT = 'pay again if the seats are still held';
+  IF v_begin.debited_ref IS NOT NULL THEN
+    -- A retry of a payment cut off after its debit: the sale is all that is left.
+    v_ref := v_begin.debited_ref;
+    v_amount := v_begin.amount;
+    SELECT * INTO v_outcome, v_ledger, v_balance FROM route.debit(v_uslot, v_begin.user_id, v_ref, p_reservation_id, v_amount);
+  ELSE
+    v_ref := gen_random_uuid()::text;
+    BEGIN
+      -- 1. The seats: HELD becomes PAYING, which cannot run out.
+      v_amount := route.pay_reserve(v_cslot, v_begin.user_id, p_api_key, p_token, p_reservation_id, v_ref);
+      -- 2. The money, once per reference.
+      SELECT * INTO v_outcome, v_ledger, v_balance FROM route.debit(v_uslot, v_begin.user_id, v_ref, p_reservation_id, v_amount);
+      IF v_outcome <> 'DEBITED' THEN
+        -- No money was taken: the hold is as it was.
+        PERFORM route.pay_release(v_cslot, v_ref);
+        IF v_outcome = 'ABORTED' THEN  -- recovery gave this payment up meanwhile
+          RAISE EXCEPTION USING ERRCODE = 'T410A',
+            MESSAGE = format('the payment of reservation %s took too long and was given up; no money was taken',
+                             p_reservation_id),
+            HINT = 'pay again if the seats are still held';
+        END IF;
+        RAISE EXCEPTION USING ERRCODE = 'T402A',
+          MESSAGE = format('balance %s won is below the amount %s won', v_balance, v_amount),
+          DETAIL = json_build_object('balance', v_balance, 'amount', v_amount)::text,
+          HINT = 'charge the wallet, then pay again';
       END IF;
-      RAISE EXCEPTION USING ERRCODE = 'T402A',
-        MESSAGE = format('balance %s won is below the amount %s won', v_debit.balance, v_amount),
-        DETAIL = json_build_object('balance', v_debit.balance, 'amount', v_amount)::text,
-        HINT = 'charge the wallet, then pay again';
-    END IF;
-    -- 3. The sale: seats SOLD, CONFIRMED, the turn DONE and the next admitted.
-    v_pay_id := route.pay_confirm(v_cslot, v_ref, v_debit.ledger_id);
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-    -- As on one database, where the claim rolls back with the failure: a retry runs again.
-    -- A failure after the debit leaves the claim to the retry, which waits for recovery.
-    IF p_idempotency_key IS NOT NULL AND v_debit.outcome IS DISTINCT FROM 'DEBITED' THEN
-      PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
-    END IF;
-    RAISE;
-  END;
+    EXCEPTION WHEN OTHERS THEN
+      -- No money was taken (or none is known to be): as on one database, where the
+      -- claim rolls back with the failure, a retry with the key runs again. A failure
+      -- between the debit's commit and its answer leaves the payment to recovery.
+      IF p_idempotency_key IS NOT NULL AND v_outcome IS DISTINCT FROM 'DEBITED' THEN
+        PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
+      END IF;
+      RAISE;
+    END;
+  END IF;
+  -- 3. The sale: seats SOLD, CONFIRMED, the turn DONE and the next admitted. Should it
+  -- fail, the money is taken: recovery or a retry with the key confirms.
+  v_pay_id := route.pay_confirm(v_cslot, v_ref, v_ledger);
   v_reply := ROW(201, json_build_object('payment_id', v_pay_id, 'reservation_id', p_reservation_id,
-    'amount', v_amount, 'balance', v_debit.balance, 'status', 'CONFIRMED'), NULL)::api.reply;
+    'amount', v_amount, 'balance', v_balance, 'status', 'CONFIRMED'), NULL)::api.reply;
   IF p_idempotency_key IS NOT NULL THEN
     PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, v_reply);
   END IF;
