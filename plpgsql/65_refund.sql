@@ -7,7 +7,9 @@
 -- ticket.refund_confirm. A credit cannot be refused, so there is nothing to undo: a
 -- refund left pending is finished by admin.recover_refunds(). On one database
 -- api.refund_reservation and admin.refund run all three in one transaction, in the lock
--- order of every seat path: reservation, seats in seat_no order, wallet, queue row.
+-- order of every seat path: reservation, seats in seat_no order, wallet, queue row; so
+-- there the waiting list, which step 1 admits, is admitted after the credit
+-- (ticket.refund_finish).
 
 -- Step 1 without the waiting list: check and lock the reservation, put its seats back
 -- on sale and record the refund under p_ref, credit pending. p_user_id NULL is a DBA's
