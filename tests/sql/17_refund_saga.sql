@@ -3,7 +3,7 @@
 -- each idempotent by the reference, and recovery of a refund left between them. A crash
 -- is a step that never ran; time moves by moving the refund's created_at.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.balance(p_key text) RETURNS bigint LANGUAGE sql AS
@@ -143,6 +143,14 @@ SELECT is(admin.recover_refunds(p_older_than => '0'), 0, 'recover_refunds: ... a
 -- The books
 SELECT is((SELECT difference FROM admin.books()), 0::bigint, 'admin.books: no won lost or made');
 SELECT is(pg_temp.invariants(), NULL, 'check_invariants: nothing broken');
+
+-- Broken on purpose, each is reported
+UPDATE ticket.credits SET amount = amount + 1 WHERE ref = 'rf-a';
+SELECT is(pg_temp.invariants(), ARRAY['credit has its refund', 'refund has its credit, or its credit is pending'],
+  'check_invariants: a credit of another amount than its refund is reported on both sides');
+DELETE FROM ticket.credits WHERE ref = 'rf-a';
+SELECT is(pg_temp.invariants(), ARRAY['a REFUND ledger row belongs to a refund', 'refund has its credit, or its credit is pending'],
+  'check_invariants: a refund confirmed without its credit is reported, and so is its ledger row');
 
 SELECT * FROM finish();
 ROLLBACK;
