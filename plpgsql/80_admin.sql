@@ -362,19 +362,44 @@ UNION ALL
   GROUP BY r.user_id, c.id, c.max_seats_per_user, c.holds_changed_at
   HAVING count(*) > c.max_seats_per_user AND max(r.created_at) > c.holds_changed_at
 UNION ALL
+  -- Its ledger row once credited; a refund whose credit is pending has none yet.
   SELECT 'a refund has its ledger row', format('refund %s of reservation %s', rf.id, rf.reservation_id)
   FROM ticket.refunds rf
   JOIN ticket.reservations r ON r.id = rf.reservation_id
   JOIN ticket.payments p ON p.id = rf.payment_id
   LEFT JOIN ticket.ledger l ON l.id = rf.ledger_id
   WHERE r.status <> 'REFUNDED' OR p.reservation_id <> r.id OR rf.amount + rf.fee <> p.amount
-     OR (rf.amount > 0 AND ticket.node_side() = 'all' AND (l.type IS DISTINCT FROM 'REFUND' OR l.amount <> rf.amount
-                            OR l.reservation_id <> r.id OR l.user_id <> r.user_id))
+     OR (rf.ledger_id IS NOT NULL AND ticket.node_side() = 'all' AND (l.type IS DISTINCT FROM 'REFUND' OR l.amount <> rf.amount
+                                       OR l.reservation_id <> r.id OR l.user_id <> r.user_id))
 UNION ALL
+  -- The two sides of each refund, as of each payment.
+  SELECT 'refund has its credit, or its credit is pending', format('refund %s (%s)', rf.id, rf.ref)
+  FROM ticket.refunds rf
+  JOIN ticket.reservations r ON r.id = rf.reservation_id
+  LEFT JOIN ticket.credits c ON c.ref = rf.ref
+  WHERE rf.ledger_id IS NOT NULL AND ticket.node_side() = 'all'
+    AND (c.ledger_id IS DISTINCT FROM rf.ledger_id OR c.amount <> rf.amount OR c.user_id <> r.user_id
+         OR c.reservation_id <> rf.reservation_id)
+UNION ALL
+  SELECT 'credit has its refund', format('credit %s of user %s', c.ref, c.user_id)
+  FROM ticket.credits c
+  WHERE ticket.node_side() = 'all'
+    AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf
+                    WHERE rf.ref = c.ref AND rf.reservation_id = c.reservation_id AND rf.amount = c.amount)
+UNION ALL
+  -- Recovery credits a pending refund after a minute; one pending for longer means it
+  -- is not running, or fails.
+  SELECT 'a refund is credited within minutes', format('refund %s (%s) pending since %s', rf.id, rf.ref, rf.created_at)
+  FROM ticket.refunds rf
+  WHERE rf.amount > 0 AND rf.ledger_id IS NULL AND rf.created_at < now() - interval '5 minutes'
+UNION ALL
+  -- Confirmed with its refund, or the credit of a refund still pending.
   SELECT 'a REFUND ledger row belongs to a refund', format('ledger row %s', l.id)
   FROM ticket.ledger l
   WHERE ticket.node_side() = 'all' AND l.type = 'REFUND'
-    AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf WHERE rf.ledger_id = l.id)
+    AND NOT EXISTS (SELECT 1 FROM ticket.credits c JOIN ticket.refunds rf ON rf.ref = c.ref
+                    WHERE c.ledger_id = l.id
+                      AND (rf.ledger_id = l.id OR (rf.ledger_id IS NULL AND rf.amount = l.amount)))
 UNION ALL
   SELECT 'no seat is both sold and refunded', format('seat %s (reservation %s)', rs.seat_id, r.id)
   FROM ticket.reservations r JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
@@ -411,7 +436,7 @@ UNION ALL
   WHERE t.seq IS DISTINCT FROM r.rank AND t.status <> 'PRE_QUEUE'
 $$;
 COMMENT ON FUNCTION admin.check_invariants() IS
-  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds, queue counters, the pre-queue''s placing.';
+  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds and their credits, queue counters, the pre-queue''s placing.';
 
 CREATE OR REPLACE FUNCTION admin.record_invariants()
 RETURNS int

@@ -23,8 +23,9 @@ BEGIN
                               DROP CONSTRAINT IF EXISTS payments_ledger_id_fkey;
   ALTER TABLE ticket.refunds DROP CONSTRAINT IF EXISTS refunds_ledger_id_fkey;
   ALTER TABLE ticket.ledger DROP CONSTRAINT IF EXISTS ledger_reservation_id_fkey;
-  -- A payment's steps meet on the proxy, which recovers them (admin.recover_payments there).
-  PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname = 'ticket-recover-payments';
+  -- A payment's and a refund's steps meet on the proxy, which recovers them
+  -- (admin.recover_payments and admin.recover_refunds there).
+  PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname IN ('ticket-recover-payments', 'ticket-recover-refunds');
 END
 $$;
 COMMENT ON FUNCTION ticket.become_partition(text) IS

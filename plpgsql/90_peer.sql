@@ -160,3 +160,79 @@ RETURNS TABLE (invariant text, detail text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ SELECT * FROM admin.check_invariants() $$;
 COMMENT ON FUNCTION peer.check_invariants() IS 'This partition''s own invariants (those of one side).';
+
+-- A refund's steps (plpgsql/65_refund.sql). A credit cannot be refused, so nothing is
+-- undone: a refund cut off after its first step is credited by recovery.
+
+CREATE OR REPLACE FUNCTION peer.refund_begin(p_api_key text, p_idempotency_key text, p_reservation_id bigint,
+                                             OUT user_id bigint, OUT replay api.reply)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  user_id := ticket.authenticate(p_api_key);
+  replay := ticket.idempotency_begin(user_id, p_idempotency_key, format('refund reservation %s', p_reservation_id));
+END
+$$;
+COMMENT ON FUNCTION peer.refund_begin(text, text, bigint) IS
+  'User side, before a refund: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed).';
+
+CREATE OR REPLACE FUNCTION peer.refund_reserve(p_user_id bigint, p_reservation_id bigint, p_ref text,
+                                               p_by text, p_reason text, p_full boolean,
+                                               OUT user_id bigint, OUT amount bigint, OUT fee bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_rf ticket.refunds := ticket.refund_reserve(p_user_id, p_reservation_id, p_ref, p_by, p_reason, p_full);
+BEGIN
+  user_id := (SELECT r.user_id FROM ticket.reservations r WHERE r.id = v_rf.reservation_id);
+  amount := v_rf.amount;
+  fee := v_rf.fee;
+END
+$$;
+COMMENT ON FUNCTION peer.refund_reserve(bigint, bigint, text, text, text, boolean) IS
+  'Concert side, step 1: seats back on sale, REFUNDED, the refund recorded (credit pending), the waiting list admitted; whose it was, what is paid back and kept.';
+
+CREATE OR REPLACE FUNCTION peer.credit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
+                                       OUT ledger_id bigint, OUT balance bigint)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  IF p_amount = 0 THEN  -- nothing to pay back: the balance as it is
+    SELECT w.balance INTO balance FROM ticket.wallets w WHERE w.user_id = p_user_id;
+  ELSE
+    SELECT c.ledger_id, c.balance INTO ledger_id, balance FROM ticket.credit(p_user_id, p_ref, p_reservation_id, p_amount) c;
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION peer.credit(bigint, text, bigint, bigint) IS 'User side, step 2: ticket.credit (the balance alone for nothing to pay back).';
+
+CREATE OR REPLACE FUNCTION peer.refund_confirm(p_ref text, p_ledger_id bigint)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT ticket.refund_confirm(p_ref, p_ledger_id) $$;
+COMMENT ON FUNCTION peer.refund_confirm(text, bigint) IS 'Concert side, step 3: ticket.refund_confirm.';
+
+CREATE OR REPLACE FUNCTION peer.refunds_pending(p_older_than interval)
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+  SELECT rf.ref, r.user_id, rf.reservation_id, rf.amount
+  FROM ticket.refunds rf JOIN ticket.reservations r ON r.id = rf.reservation_id
+  WHERE rf.amount > 0 AND rf.ledger_id IS NULL AND rf.created_at <= now() - p_older_than ORDER BY rf.id
+$$;
+COMMENT ON FUNCTION peer.refunds_pending(interval) IS 'Concert side: the refunds whose credit is pending for longer than p_older_than.';
+
+CREATE OR REPLACE FUNCTION peer.refunds()
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+  SELECT rf.ref, r.user_id, rf.reservation_id, rf.amount, rf.ledger_id
+  FROM ticket.refunds rf JOIN ticket.reservations r ON r.id = rf.reservation_id WHERE rf.amount > 0
+$$;
+COMMENT ON FUNCTION peer.refunds() IS 'Concert side: every refund that pays something back, credited (ledger_id) or pending.';
+
+CREATE OR REPLACE FUNCTION peer.credits()
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT c.ref, c.user_id, c.reservation_id, c.amount, c.ledger_id FROM ticket.credits c $$;
+COMMENT ON FUNCTION peer.credits() IS 'User side: every credit by its reference.';

@@ -170,3 +170,40 @@ AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM peer.check_invariants(); $$;
 CREATE OR REPLACE FUNCTION route.users_invariants()
 RETURNS TABLE (invariant text, detail text) LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM peer.check_invariants(); $$;
+
+-- A refund's steps (plpgsql/65_refund.sql), each on its side, and their recovery.
+
+CREATE OR REPLACE FUNCTION route.refund_begin(p_slot int, p_api_key text, p_idempotency_key text, p_reservation_id bigint,
+                                              OUT user_id bigint, OUT replay api.reply)
+LANGUAGE plproxy
+AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT * FROM peer.refund_begin(p_api_key, p_idempotency_key, p_reservation_id); $$;
+
+CREATE OR REPLACE FUNCTION route.refund_reserve(p_slot int, p_user_id bigint, p_reservation_id bigint, p_ref text,
+                                                p_by text, p_reason text, p_full boolean,
+                                                OUT user_id bigint, OUT amount bigint, OUT fee bigint)
+LANGUAGE plproxy
+AS $$
+  CLUSTER 'concerts'; RUN ON p_slot;
+  SELECT * FROM peer.refund_reserve(p_user_id, p_reservation_id, p_ref, p_by, p_reason, p_full);
+$$;
+
+CREATE OR REPLACE FUNCTION route.credit(p_slot int, p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
+                                        OUT ledger_id bigint, OUT balance bigint)
+LANGUAGE plproxy
+AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT * FROM peer.credit(p_user_id, p_ref, p_reservation_id, p_amount); $$;
+
+CREATE OR REPLACE FUNCTION route.refund_confirm(p_slot int, p_ref text, p_ledger_id bigint)
+RETURNS void LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT peer.refund_confirm(p_ref, p_ledger_id); $$;
+
+CREATE OR REPLACE FUNCTION route.refunds_pending(p_older_than interval)
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint) LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM peer.refunds_pending(p_older_than); $$;
+
+CREATE OR REPLACE FUNCTION route.refunds()
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint) LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM peer.refunds(); $$;
+
+CREATE OR REPLACE FUNCTION route.credits()
+RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint) LANGUAGE plproxy
+AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM peer.credits(); $$;

@@ -411,3 +411,67 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 COMMENT ON FUNCTION api.metrics() IS 'GET /api/metrics: the concert partitions'' Prometheus text, samples summed by name and labels.';
+
+-- A refund as a saga: the seats and the refund on the concert's side, then the credit on
+-- the user's, then its ledger row recorded with the refund. A credit cannot be refused,
+-- so once the first step is done the refund is: whatever a failure leaves pending,
+-- admin.recover_refunds credits and records.
+CREATE OR REPLACE FUNCTION route.refund_credit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
+                                               OUT balance bigint)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_ledger bigint;
+BEGIN
+  SELECT c.ledger_id, c.balance INTO v_ledger, balance
+  FROM route.credit(route.slot(p_user_id), p_user_id, p_ref, p_reservation_id, p_amount) c;
+  IF p_amount > 0 THEN
+    PERFORM route.refund_confirm(route.slot(p_reservation_id), p_ref, v_ledger);
+  END IF;
+END
+$$;
+COMMENT ON FUNCTION route.refund_credit(bigint, text, bigint, bigint) IS
+  'Refund steps 2 and 3: credit the user''s wallet once per reference, record the ledger row with the refund; the balance after.';
+
+CREATE OR REPLACE FUNCTION api.refund_reservation(p_api_key text, p_reservation_id bigint, p_idempotency_key text)
+RETURNS api.reply
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_uslot  int := route.user_slot(p_api_key);
+  v_begin  record;
+  v_ref    text := gen_random_uuid()::text;
+  v_rf     record;
+  v_reply  api.reply;
+  s text; m text; d text; h text;
+BEGIN
+  v_begin := route.refund_begin(v_uslot, p_api_key, p_idempotency_key, p_reservation_id);
+  IF (v_begin.replay).status IS NOT NULL THEN
+    RETURN v_begin.replay;
+  END IF;
+  BEGIN
+    -- 1. The seats back on sale, REFUNDED, the waiting list admitted.
+    v_rf := route.refund_reserve(route.slot(p_reservation_id), v_begin.user_id, p_reservation_id, v_ref,
+                                 'user', NULL, false);
+  EXCEPTION WHEN OTHERS THEN
+    -- Nothing was done: as on one database, a retry with the key runs again.
+    IF p_idempotency_key IS NOT NULL THEN
+      PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
+    END IF;
+    RAISE;
+  END;
+  -- 2 and 3. The money back.
+  v_reply := ROW(200, json_build_object('reservation_id', p_reservation_id, 'status', 'REFUNDED',
+    'refund', v_rf.amount, 'fee', v_rf.fee,
+    'balance', route.refund_credit(v_begin.user_id, v_ref, p_reservation_id, v_rf.amount)), NULL)::api.reply;
+  IF p_idempotency_key IS NOT NULL THEN
+    PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, v_reply);
+  END IF;
+  RETURN v_reply;
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION api.refund_reservation(text, bigint, text) IS
+  'POST /api/reservations/{id}/refund: seats back and REFUNDED (concert side), the wallet credited (user side), the credit recorded (concert side).';

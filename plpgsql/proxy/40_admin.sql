@@ -104,6 +104,64 @@ UNION ALL
   SELECT 'debit has its payment, or its payment is going on', format('debit %s of user %s', d.ref, d.user_id)
   FROM route.debits() d LEFT JOIN route.payments() p ON p.ref = d.ref
   WHERE d.outcome = 'DEBITED' AND p.ref IS NULL
+UNION ALL
+  SELECT 'refund has its credit, or its credit is pending', format('refund %s of reservation %s', rf.ref, rf.reservation_id)
+  FROM route.refunds() rf LEFT JOIN route.credits() c ON c.ref = rf.ref
+  WHERE rf.ledger_id IS NOT NULL
+    AND (c.ledger_id IS DISTINCT FROM rf.ledger_id OR c.amount <> rf.amount OR c.user_id <> rf.user_id
+         OR c.reservation_id <> rf.reservation_id)
+UNION ALL
+  SELECT 'credit has its refund', format('credit %s of user %s', c.ref, c.user_id)
+  FROM route.credits() c LEFT JOIN route.refunds() rf ON rf.ref = c.ref
+  WHERE rf.ref IS NULL OR rf.amount <> c.amount OR rf.reservation_id <> c.reservation_id
 $$;
 COMMENT ON FUNCTION admin.check_invariants() IS
-  'One row per broken invariant across the partitions: each partition''s own, and every confirmed seat''s payment against its one debit on the user''s side.';
+  'One row per broken invariant across the partitions: each partition''s own, every payment against its one debit and every refund against its credit on the user''s side.';
+
+CREATE OR REPLACE FUNCTION admin.refund(p_reservation_id bigint, p_reason text)
+RETURNS json
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_ref text := gen_random_uuid()::text;
+  v_rf  record;
+  s text; m text; d text; h text;
+BEGIN
+  IF coalesce(btrim(p_reason), '') = '' THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'say why: admin.refund(reservation_id, reason)';
+  END IF;
+  -- Anyone's reservation (no user), in full whatever the deadline, as on one database.
+  v_rf := route.refund_reserve(route.slot(p_reservation_id), NULL, p_reservation_id, v_ref, session_user, p_reason, true);
+  RETURN json_build_object('reservation_id', p_reservation_id, 'status', 'REFUNDED', 'refund', v_rf.amount,
+    'fee', v_rf.fee, 'balance', route.refund_credit(v_rf.user_id, v_ref, p_reservation_id, v_rf.amount));
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  PERFORM route.reraise(s, m, d, h);
+END
+$$;
+COMMENT ON FUNCTION admin.refund(bigint, text) IS
+  'Refund a CONFIRMED reservation in full, whatever the deadline (a cancelled show), recording who and why: the refund saga of api.refund_reservation.';
+
+-- A refund whose credit a failure left pending: credit it (its reference makes that
+-- safe to repeat) and record it. A node still down leaves it for the next run.
+CREATE OR REPLACE FUNCTION admin.recover_refunds(p_older_than interval DEFAULT '1 minute')
+RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
+AS $$
+DECLARE
+  v_rf record;
+  v_n  int := 0;
+BEGIN
+  FOR v_rf IN SELECT * FROM route.refunds_pending(p_older_than) LOOP
+    BEGIN
+      PERFORM route.refund_credit(v_rf.user_id, v_rf.ref, v_rf.reservation_id, v_rf.amount);
+      v_n := v_n + 1;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE WARNING 'refund % of reservation % not recovered yet: %', v_rf.ref, v_rf.reservation_id, SQLERRM;
+    END;
+  END LOOP;
+  RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION admin.recover_refunds(interval) IS
+  'pg_cron on the proxy, every minute: credit and record each refund whose credit is pending on a concert partition for longer than p_older_than; returns how many.';

@@ -6,7 +6,10 @@
 # there; concerts made on the proxy land on both concert partitions, list in id
 # order and read one by one; a user of each user partition buys at a concert of
 # each concert partition (a refused payment, then a paid one, through the
-# proxy's saga) and the proxy's invariants hold across them; errors answer as on one database (401 with its
+# proxy's saga; one cut off after its debit, finished by a retry with its
+# Idempotency-Key), refunds go through the refund's saga (one cut off after its
+# first step, credited by recovery; a DBA's), and the proxy's invariants hold
+# across them; errors answer as on one database (401 with its
 # hint, 404, 422 with its details); a stopped user node answers 503
 # DATABASE_UNAVAILABLE while the other one serves, and the same programs serve
 # it again once it is back; the standbys replay their primaries.
@@ -181,6 +184,32 @@ req GET /api/metrics
 is "$STATUS $(grep -c '^ticket_payments_total 3$' <<<"$BODY") $(grep -c "^ticket_seats{concert_id=\"$c2\",status=\"SOLD\"} 1$" <<<"$BODY")" \
   "200 1 1" "metrics: both concert partitions' samples, summed (three payments) or each concert's from its partition (seats)"
 
+# ---- refunds: the user's, through the proxy's saga; one cut off after its first step
+# (the proxy went away), credited by recovery; a DBA's, in full.
+post "/api/reservations/$rid/refund" '{}' -H "$(bearer "$key")" -H "Idempotency-Key: refund-1"
+expect 200 "$who: refunds the cut-off payment's seat: 110000 less the 10 % fee, credited on the user's partition" \
+  ".status == \"REFUNDED\" and .refund == 99000 and .fee == 11000 and .balance == 139000 and .reservation_id == $rid"
+refunded=$BODY
+post "/api/reservations/$rid/refund" '{}' -H "$(bearer "$key")" -H "Idempotency-Key: refund-1"
+is "$STATUS $BODY" "200 $refunded" "$who: the refund's Idempotency-Key replays it"
+post "/api/reservations/$rid/refund" '{}' -H "$(bearer "$key")"
+expect_error 409 REFUND_NOT_ALLOWED "$who: a second refund: 409, as on one database"
+req GET /api/wallet -H "$(bearer "$key")"
+expect 200 "$who: the seat on sale again and the money back once" '.balance == 139000'
+# User 1 bought seat 1 of concert $c1 above; its refund stops after step 1.
+rid1=$(on "concerts-$((c1 % 2))" "SELECT id FROM ticket.reservations WHERE concert_id = $c1 AND user_id = ${ids[0]}")
+is "$(on proxy "SELECT amount || ' ' || fee FROM route.refund_reserve(route.slot($rid1), ${ids[0]}, $rid1, 'cut-refund-1', 'user', NULL, false)")" \
+  "135000 15000" "a refund cut off after its first step: the seat is back, the credit pending"
+is "$(on proxy "SELECT admin.recover_refunds('0 seconds')")" 1 "admin.recover_refunds() on the proxy credits it"
+req GET /api/wallet -H "$(bearer "${keys[0]}")"
+expect 200 "... once: user ${ids[0]}'s balance is 7000 + 135000" '.balance == 142000'
+is "$(on proxy "SELECT admin.recover_refunds('0 seconds')")" 0 "... and has nothing left to do"
+rid2=$(on "concerts-$((c2 % 2))" "SELECT id FROM ticket.reservations WHERE concert_id = $c2 AND user_id = ${ids[1]}")
+is "$(on proxy "SELECT admin.refund($rid2, 'show cancelled')::jsonb - 'reservation_id'")" \
+  '{"fee": 0, "refund": 150000, "status": "REFUNDED", "balance": 157000}' "admin.refund on the proxy: a DBA's refund, in full"
+is "$(on proxy "SELECT string_agg(invariant || ': ' || detail, '; ') FROM admin.check_invariants()")" "" \
+  "admin.check_invariants() on the proxy after the refunds: every refund against its credit"
+
 # ---- errors, as on one database
 req GET /api/wallet -H "$(bearer tk_nobody)"
 expect_error 401 UNAUTHENTICATED "a key of another shape: 401 UNAUTHENTICATED, decided on the proxy" \
@@ -199,12 +228,16 @@ expect_error 422 IDEMPOTENCY_KEY_REUSED "an Idempotency-Key used for another amo
 # ---- a user node down, and back
 odd=0; [ $((ids[0] % 2)) = 1 ] || odd=1   # the index of a user on users-1
 even=$((1 - odd))
+for i in "$odd" "$even"; do
+  req GET /api/wallet -H "$(bearer "${keys[i]}")"
+  balance[i]=$(jv .balance)
+done
 VAR=$SHARD/nodes/users-1 PGPORT=$((NODE_PORT + 4)) "$TICKET_ROOT/scripts/cluster.sh" down
 req GET /api/wallet -H "$(bearer "${keys[odd]}")"
 expect_error 503 DATABASE_UNAVAILABLE "users-1 stopped: its user's wallet is 503 DATABASE_UNAVAILABLE"
 check "... with Retry-After" has_header Retry-After
 req GET /api/wallet -H "$(bearer "${keys[even]}")"
-expect 200 "users-1 stopped: a user of users-0 is served" '.balance == 7000'
+expect 200 "users-1 stopped: a user of users-0 is served" ".balance == ${balance[even]}"
 req GET /api/health
 expect_error 503 DATABASE_UNAVAILABLE "users-1 stopped: health is 503"
 VAR=$SHARD/nodes/users-1 PGPORT=$((NODE_PORT + 4)) "$TICKET_ROOT/scripts/cluster.sh" up >/dev/null 2>&1
@@ -214,7 +247,7 @@ for _ in $(seq 60); do
   [ "$STATUS" != 200 ] || break
   sleep 0.5
 done
-expect 200 "users-1 back: the same programs serve its user again, balance kept" '.balance == 7000'
+expect 200 "users-1 back: the same programs serve its user again, balance kept" ".balance == ${balance[odd]}"
 req GET /api/health
 expect 200 "users-1 back: health is 200"
 

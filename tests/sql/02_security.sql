@@ -2,7 +2,7 @@
 -- nobody reaches the tables; api.* and admin.* are SECURITY DEFINER with a pinned
 -- search_path; keys and tokens are stored only as hashes.
 BEGIN;
-SELECT plan(135);
+SELECT plan(137);
 
 -- Every place a secret could leak to: any text/json/bytea column of any ticket table
 -- holding the secret's text, or (bytea) its text or its decoded random bytes (the
@@ -76,7 +76,8 @@ SELECT functions_are('api', ARRAY['create_user', 'get_wallet', 'charge_wallet', 
 SELECT functions_are('admin', ARRAY['add_date', 'create_concert', 'set_queue', 'set_holds', 'tick', 'tick_concert',
                                     'housekeeping', 'concert_ids', 'check_invariants', 'refund', 'set_refunds',
                                     'record_invariants', 'violations', 'sales_report', 'queue_report', 'books',
-                                    'seed_demo', 'schedule_sale', 'open_sale', 'recover_payments'],
+                                    'seed_demo', 'schedule_sale', 'open_sale', 'recover_payments',
+                                    'recover_refunds'],
   'schema admin has exactly the DBA functions');
 SELECT function_privs_are('api', p.proname, string_to_array(oidvectortypes(p.proargtypes), ', ')::name[],
                           'ticket_web', ARRAY['EXECUTE'], format('ticket_web can execute %s', p.oid::regprocedure))

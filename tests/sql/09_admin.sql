@@ -183,10 +183,10 @@ SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL,
 -- pg_cron
 SELECT is((SELECT string_agg(format('%s | %s | %s | %s', jobname, schedule, command, database), E'\n' ORDER BY jobname)
            FROM cron.job WHERE jobname LIKE 'ticket-%') COLLATE "default",
-  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-recover-payments | * * * * * | SELECT admin.recover_payments() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
+  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-recover-payments | * * * * * | SELECT admin.recover_payments() | %1$s\nticket-recover-refunds | * * * * * | SELECT admin.recover_refunds() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
          current_database()),
-  'pg_cron: ticket-tick, ticket-invariants and ticket-recover-payments run every minute in this database');
-SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: both jobs are active');
+  'pg_cron: ticket-tick, ticket-invariants, ticket-recover-payments and ticket-recover-refunds run every minute in this database');
+SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: every job is active');
 
 SELECT * FROM finish();
 ROLLBACK;
