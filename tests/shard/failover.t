@@ -95,8 +95,11 @@ pid=$(head -n 1 "$nodes_dir/$primary/pg/postmaster.pid")
 kill -KILL "$pid"
 poll_until 10 eval "! kill -0 $pid 2>/dev/null" || :
 refute "$primary's postmaster (pid $pid) is killed" kill -0 "$pid" 2>/dev/null
+t0=$(date +%s%N)
 req GET "/api/concerts/$c"
 expect_error 503 DATABASE_UNAVAILABLE "$primary dead, nothing promoted: its concert is 503 DATABASE_UNAVAILABLE"
+check "... with Retry-After" has_header Retry-After
+diag "that answer took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 
 # ---- promote its standby
 t0=$(date +%s%N)
