@@ -47,7 +47,7 @@ PSQL := /usr/lib/postgresql/15/bin/psql
 migrate := PSQL=$(PSQL) migrations/migrate.sh
 fresh := scripts/with-fresh-db.sh
 
-.PHONY: help deps build db migrate run serve stop clean psql dburl var nodes test bench \
+.PHONY: help deps build db migrate run serve stop clean psql dburl var nodes promote test bench \
 	stress fuzz install with-fresh-db cluster-up cluster-down
 
 help:
@@ -100,6 +100,10 @@ var:
 ## make -s nodes  the sharded topology's nodes: name, role, partition, libpq URL
 nodes:
 	@scripts/topology.sh nodes
+## make promote NODE=name   the sharded topology's standby NAME becomes its
+##                partition's primary, the old one fenced (docs/scale.md)
+promote:
+	@scripts/topology.sh promote '$(NODE)'
 ## make stop      stop `make run` and the database (one, or every node)
 stop:
 	@scripts/stop.sh

@@ -10,6 +10,8 @@
 #   scripts/topology.sh nodes      one line per node: name, role, partition, libpq URL
 #   scripts/topology.sh url NAME   the owner's libpq URL of one node
 #   scripts/topology.sh serve      scripts/serve.sh against the proxy, in the foreground
+#   scripts/topology.sh promote NAME  fence its partition's primary, promote the standby NAME
+#   scripts/topology.sh rebuild NAME  make the fenced node NAME a standby of the new primary
 #
 # Settings (environment), besides those of lib.sh:
 #   TOPOLOGY_PGPORT        port of the first node, the others follow [55440]
@@ -41,17 +43,26 @@ concerts-1-standby standby concerts 1'
 each() {
   local i=0 name role cluster part
   while read -r name role cluster part; do
-    "$@" "$name" "$role" "$cluster" "$part" $((PGPORT_BASE + i)) $((BOUNCER_BASE + i))
+    "$@" "$name" "$(role_now "$name" "$role")" "$cluster" "$part" $((PGPORT_BASE + i)) $((BOUNCER_BASE + i))
     i=$((i + 1))
   done <<<"$TOPOLOGY"
 }
 
 url() { echo "postgresql:///ticket?host=$NODES/$1/run&port=$2&user=ticket_owner"; }
 node() { VAR=$NODES/$1 PGPORT=$2 "$ROOT/scripts/cluster.sh" "$3"; }
-bouncer_url() { echo "host=$NODES/$1/run port=$2 dbname=ticket connect_timeout=2"; }
+
+# role_now NAME ROLE: the node's role as its node file says (a promotion
+# changes it), else ROLE, the one the node is made with.
+role_now() {
+  if [ -f "$NODES/$1/node" ]; then awk '{ print $2 }' "$NODES/$1/node"; else echo "$2"; fi
+}
 
 start_node() {
   local name=$1 role=$2 cluster=$3 part=$4 port=$5
+  if [ "$role" = fenced ]; then
+    say "$name stays stopped: a promotion fenced it (scripts/topology.sh rebuild $name makes it a standby)"
+    return 0
+  fi
   if [ "$role" = standby ] && [ ! -e "$NODES/$name/pg/PG_VERSION" ]; then
     standby_create "$name" "$port"
   fi
@@ -90,10 +101,11 @@ ALTER TABLE :table ALTER COLUMN id SET INCREMENT BY :n RESTART WITH :start;
 SQL
 }
 
-# A standby of the node of the same name without -standby: a base backup that
-# streams from it through a replication slot, with its own socket and port.
+# standby_create NAME PORT [PRIMARY]: a standby of PRIMARY (by default the node
+# of the same name without -standby): a base backup that streams from it
+# through a replication slot, with its own socket and port.
 standby_create() {
-  local name=$1 port=$2 primary=${1%-standby} pport
+  local name=$1 port=$2 primary=${3:-${1%-standby}} pport
   pport=$(awk '{ print $4 }' "$NODES/$primary/node")
   pport=${pport##*port=} pport=${pport%%&*}
   VAR=$NODES/$name "$ROOT/scripts/var.sh" create
@@ -110,7 +122,7 @@ standby_create() {
 
 start_bouncer() {
   local name=$1 role=$2 port=$5 bport=$6 dir=$NODES/$1
-  [ "$role" != proxy ] || return 0
+  [ "$role" != proxy ] && [ "$role" != fenced ] || return 0
   if [ -f "$dir/run/pgbouncer.pid" ] && as_run kill -0 "$(cat "$dir/run/pgbouncer.pid")" 2>/dev/null; then
     return 0
   fi
@@ -122,12 +134,28 @@ start_bouncer() {
     die "pgbouncer of $name did not start (its log: $dir/log/pgbouncer.log)"
 }
 
-# The proxy's cluster of each name: the pgbouncers of its primaries, in order.
+# The proxy's cluster of each name, a line per node: cluster, partition, the
+# partition's connection string.
 cluster_partitions() {
-  local name=$1 role=$2 cluster=$3 part=$4 bport=$6
-  [ "$role" = primary ] || return 0
-  printf '%s\t%s\t%s\n' "$cluster" "$part" "$(bouncer_url "$name" "$bport")"
+  local role=$2 cluster=$3 part=$4
+  [ "$role" != proxy ] || return 0
+  printf '%s\t%s\t%s\n' "$cluster" "$part" "$(partition_connstr "$cluster" "$part")"
 }
+
+# partition_connstr CLUSTER PART: the pgbouncers of every node of the partition,
+# primary and standby, in one libpq string.  libpq tries them in turn and keeps
+# the one that takes writes, so after a promotion the proxy's next connection
+# finds the new primary with no new cluster definition (docs/scale.md, "Failover").
+partition_connstr() {
+  local name bport hosts='' ports=''
+  while read -r name bport; do
+    hosts+=,$NODES/$name/run ports+=,$bport
+  done < <(each in_partition "$1" "$2")
+  echo "host=${hosts#,} port=${ports#,} dbname=ticket connect_timeout=2 target_session_attrs=read-write"
+}
+# in_partition CLUSTER PART name role cluster part port bouncer_port: name and
+# bouncer port of a node of that partition.
+in_partition() { [ "$1/$2" != "$5/$6" ] || echo "$3 $8"; }
 
 up() {
   "$ROOT/scripts/var.sh" create
@@ -138,7 +166,7 @@ up() {
   local proxy cluster parts
   proxy=$(awk '{ print $4 }' "$NODES/proxy/node")
   for cluster in concerts users; do
-    parts=$(each cluster_partitions | awk -F'\t' -v c="$cluster" '$1 == c' | sort -k2,2n | cut -f3)
+    parts=$(each cluster_partitions | awk -F'\t' -v c="$cluster" '$1 == c' | sort -u -k2,2n | cut -f3)
     psql_q -d "$proxy" -v cluster="$cluster" -v parts="$parts" >/dev/null <<'SQL'
 SET client_min_messages = warning;
 SELECT admin.set_cluster(:'cluster', string_to_array(:'parts', E'\n'));
@@ -162,6 +190,93 @@ stop_all() {
   each echo | tac | while read -r line; do stop_node $line; done
 }
 
+# ---- failover (docs/scale.md, "Failover")
+
+# node_line NAME: "name role cluster partition port bouncer_port" of a node.
+node_line() {
+  local line
+  line=$(each node_named "$1")
+  [ -n "$line" ] || die "no node '$1' (make -s nodes lists them)"
+  echo "$line"
+}
+node_named() { [ "$1" != "$2" ] || { shift; echo "$@"; }; }
+# primary_of CLUSTER PART name role cluster part port ...: name and port of
+# the partition's primary.
+primary_of() { [ "$1/$2/primary" != "$5/$6/$4" ] || echo "$3 $7"; }
+
+# set_role NAME ROLE: what `make -s nodes` says the node is, and `up` starts it as.
+set_role() {
+  local f=$NODES/$1/node
+  awk -v role="$2" '{ $2 = role; print }' "$f" | as_run tee "$f.new" >/dev/null
+  as_run mv "$f.new" "$f"
+}
+
+stop_bouncer() {
+  local pid
+  pid=$(cat "$NODES/$1/run/pgbouncer.pid" 2>/dev/null) || return 0
+  as_run kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    as_run kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  die "pgbouncer of $1 (pid $pid) did not stop"
+}
+
+# fence NAME PORT: the old primary must never take a write again, or two
+# primaries would give out the same ids.  Its pgbouncer and server stop, and
+# its role becomes `fenced`, which `up` leaves stopped until `rebuild`.
+fence() {
+  say "fencing $1: stopping its pgbouncer and its server"
+  stop_bouncer "$1"
+  node "$1" "$2" down
+  set_role "$1" fenced
+}
+
+# promote NAME: the standby NAME becomes its partition's primary.
+promote() {
+  local line name role cluster part port bport old
+  line=$(node_line "$1")
+  read -r name role cluster part port bport <<<"$line"
+  [ "$role" = standby ] || die "$name is a $role, not a standby (make -s nodes)"
+  old=$(each primary_of "$cluster" "$part")
+  # shellcheck disable=SC2086 # name and port
+  [ -z "$old" ] || fence $old
+  say "promoting $name"
+  as_run "$PGBIN/pg_ctl" -D "$NODES/$name/pg" -w -t 60 -s promote || die "pg_ctl promote of $name failed"
+  for _ in $(seq 100); do
+    [ "$(psql_q -A -t -d "$(url "$name" "$port")" -c 'SELECT pg_is_in_recovery()')" = t ] || break
+    sleep 0.1
+  done
+  [ "$(psql_q -A -t -d "$(url "$name" "$port")" -c 'SELECT pg_is_in_recovery()')" = f ] ||
+    die "$name is still in recovery (its log: $NODES/$name/log/postgresql.log)"
+  set_role "$name" primary
+  # pgbouncer hands every client the server parameters of its first login,
+  # in_hot_standby=on among them, and libpq would skip it as read-only:
+  # a new pgbouncer logs in to the primary afresh.
+  stop_bouncer "$name"
+  start_bouncer "$name" primary "$cluster" "$part" "$port" "$bport"
+}
+
+# rebuild NAME: the fenced node NAME, copied afresh from its partition's
+# primary, streams from it as its standby.
+rebuild() {
+  local line name role cluster part port bport primary pport
+  line=$(node_line "$1")
+  read -r name role cluster part port bport <<<"$line"
+  [ "$role" = fenced ] || die "$name is a $role: only a fenced node is rebuilt (promote fences one)"
+  read -r primary pport <<<"$(each primary_of "$cluster" "$part")"
+  [ -n "$primary" ] || die "partition $cluster/$part has no primary to copy"
+  # A slot of this name is left by an earlier standby of the same name.
+  psql_q -d "$(url "$primary" "$pport")" -v slot="${name//-/_}" >/dev/null <<'SQL'
+SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = :'slot';
+SQL
+  as_run rm -rf -- "$NODES/$name/pg"
+  standby_create "$name" "$port" "$primary"
+  node "$name" "$port" up
+  set_role "$name" standby
+  start_bouncer "$name" standby "$cluster" "$part" "$port" "$bport"
+}
+
 nodes() {
   local name
   while read -r name _; do
@@ -175,7 +290,9 @@ case "${1:-}" in
   nodes) nodes ;;
   # The proxy is the first node: the programs' database, with the node's folders.
   serve) VAR=$NODES/proxy PGPORT=$PGPORT_BASE exec "$ROOT/scripts/serve.sh" ;;
+  promote) promote "${2:-}" ;;
+  rebuild) rebuild "${2:-}" ;;
   url) [ -f "$NODES/${2:-}/node" ] || die "no node '${2:-}' (make -s nodes lists them)"
        awk '{ print $4 }' "$NODES/$2/node" ;;
-  *) echo "usage: $0 up|down|nodes|url NAME|serve" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|nodes|url NAME|serve|promote NAME|rebuild NAME" >&2; exit 2 ;;
 esac
