@@ -40,6 +40,7 @@ out="$TICKET_VAR/bench"
 shard="$(dirname "$TICKET_VAR")/bench-topology"
 rm -rf "$out" && mkdir -p "$out"
 [ "$JOINS" -le "$LINE" ] && [ "$PAYS" -le "$LINE" ] || fail "BENCH_SHARD_JOINS and _PAYS are at most BENCH_SHARD_LINE"
+[ "$SALE_USERS" -gt $((SALE_DATES * 50)) ] || fail "a sale sells out only with more users than seats: raise BENCH_SHARD_SALE_USERS"
 results="$out/results.tsv"   # section, name, target, calls/s, p50 ms, p99 ms
 started=$(date +%s)
 
@@ -58,7 +59,9 @@ q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 single=$TICKET_DBURL
 topology down >/dev/null 2>&1 || :
 rm -rf -- "$shard"
-trap '"$TICKET_ROOT"/tests/lib/service.sh stop "$PORT"; topology down >/dev/null 2>&1 || :' EXIT
+# The web side runs against the proxy, with its pid file and logs in the proxy's folder.
+service() { TICKET_VAR=$shard/nodes/proxy PGPORT=$NODE_PORT "$TICKET_ROOT/tests/lib/service.sh" "$@"; }
+trap 'service stop "$PORT"; topology down >/dev/null 2>&1 || :' EXIT
 progress "topology: starting 7 nodes from port $NODE_PORT (pgbouncers from $BOUNCER_PORT)"
 topology up >"$out/topology-up.log" 2>&1 || fail "topology up failed: $(tail -n 5 "$out/topology-up.log")"
 proxy=$(topology url proxy)
@@ -67,6 +70,26 @@ while read -r name _ _ url; do node_url[$name]=$url; done < <(topology nodes)
 concert_parts=$(topology nodes | awk '$2 == "primary" && $3 ~ /^concerts\//' | wc -l)
 # The URL of the concert partition that holds concert ID, and of its pgbouncer.
 concert_node() { echo "concerts-$(($1 & (concert_parts - 1)))"; }
+# A concert partition keeps payments.ledger_id UNIQUE, but each user partition numbers
+# its ledger from 1: two buyers of one concert on two user partitions collide there
+# (23505 payments_ledger_id_key, at pay_confirm after the debit). Until the topology
+# gives the ledger slot-aligned ids too, the bench does, as scripts/topology.sh's
+# own_slots does for users (a no-op once it is done there).
+user_parts=$(topology nodes | awk '$2 == "primary" && $3 ~ /^users\//' | wc -l)
+for n in $(topology nodes | awk '$2 == "primary" && $3 ~ /^users\// {print $1}'); do
+  said=$(psql -X -q -v ON_ERROR_STOP=1 -d "${node_url[$n]}" -v n="$user_parts" -v p="${n#users-}" <<'SQL'
+SELECT seqincrement <> :n AS unset FROM pg_sequence
+WHERE seqrelid = pg_get_serial_sequence('ticket.ledger', 'id')::regclass \gset
+\if :unset
+\echo stepped
+SELECT m - m % :n + :p + CASE WHEN m - m % :n + :p <= m THEN :n ELSE 0 END AS start
+FROM (SELECT coalesce(max(id), 0) AS m FROM ticket.ledger) x \gset
+ALTER TABLE ticket.ledger ALTER COLUMN id SET INCREMENT BY :n RESTART WITH :start;
+\endif
+SQL
+) || fail "stepping the ledger ids of $n failed"
+  [ "$said" != stepped ] || progress "$n: ledger ids stepped by $user_parts (payments.ledger_id would collide across user partitions)"
+done
 bouncer_url() { # NODE: as PL/Proxy reaches it (scripts/topology.sh's bouncer_url)
   local i; i=$(topology nodes | awk -v n="$1" '$1 == n {print NR - 1}')
   echo "host=$shard/nodes/$1/run port=$((BOUNCER_PORT + i)) dbname=ticket user=ticket_owner"
@@ -80,7 +103,7 @@ for target in single proxy; do
     -v sale_dates="$SALE_DATES" -v pays="$PAYS" -f sql/sharded_setup.sql >/dev/null || fail "loading $target failed"
   # Turns and waits longer than the bench, as bench.concert sets them (admin.set_queue is
   # not routed: on the node that holds the concert).
-  for c in poll seats; do
+  for c in poll seats join pay; do
     id=$(q "$url" "SELECT id FROM bench.concerts WHERE name = '$c'")
     at=$url; [ "$target" = single ] || at=${node_url[$(concert_node "$id")]}
     q "$at" "SELECT admin.set_queue($id, p_active_minutes => 240, p_idle_seconds => 3600)" >/dev/null
@@ -236,7 +259,7 @@ progress "4/4 sale: two sales at once through the proxy over HTTP, $SALE_USERS u
 q "$proxy" "\\copy (SELECT key FROM bench.users WHERE n > $LINE AND n <= $LINE + $SALE_USERS ORDER BY n) TO '$out/sale-a-users.txt'"
 q "$proxy" "\\copy (SELECT key FROM bench.users WHERE n > $LINE + $SALE_USERS ORDER BY n) TO '$out/sale-b-users.txt'"
 # The web side against the proxy, as scripts/topology.sh serve starts it.
-TICKET_VAR=$shard/nodes/proxy PGPORT=$NODE_PORT "$TICKET_ROOT/tests/lib/service.sh" start fastcgi "$PORT"
+service start fastcgi "$PORT"
 sale_started=$(date +%s.%N)
 pids=()
 for s in a b; do
@@ -247,8 +270,8 @@ for s in a b; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p" || fail "a sale's driver failed (see $out/sale-*.log)"; done
-sale_s=$(echo "$(date +%s.%N) - $sale_started" | bc)
-TICKET_VAR=$shard/nodes/proxy "$TICKET_ROOT/tests/lib/service.sh" stop "$PORT"
+sale_s=$(awk -v a="$sale_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b - a}')
+service stop "$PORT"
 q "$proxy" "SELECT coalesce(json_agg(i), '[]') FROM admin.check_invariants() i" >"$out/sale-invariants.json"
 for s in a b; do
   c=proxy_sale_$s id=${!c}
@@ -347,5 +370,5 @@ jq -r '
 
 # A sale that broke its rules fails the bench (after the report).
 jq -e '[.sale.invariant_violations == 0, (.sale.concerts[] | .unexpected_errors == 0 and .seats_sold == .seats
-        and .stopped_by == "sold_out")] | all' "$out/results.json" >/dev/null ||
+        and (.stopped_by == "sold_out" or .stopped_by == "done"))] | all' "$out/results.json" >/dev/null ||
   fail "a sale broke its rules or did not sell out (see above and $out)"
