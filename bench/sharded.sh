@@ -39,7 +39,7 @@ out="$TICKET_VAR/bench"
 # script could stop what an interrupted run left running there.
 shard="$(dirname "$TICKET_VAR")/bench-topology"
 rm -rf "$out" && mkdir -p "$out"
-[ "$JOINS" -le "$LINE" ] && [ "$PAYS" -le "$LINE" ] || fail "BENCH_SHARD_JOINS and _PAYS are at most BENCH_SHARD_LINE"
+{ [ "$JOINS" -le "$LINE" ] && [ "$PAYS" -le "$LINE" ]; } || fail "BENCH_SHARD_JOINS and _PAYS are at most BENCH_SHARD_LINE"
 [ "$SALE_USERS" -gt $((SALE_DATES * 50)) ] || fail "a sale sells out only with more users than seats: raise BENCH_SHARD_SALE_USERS"
 results="$out/results.tsv"   # section, name, target, calls/s, p50 ms, p99 ms
 started=$(date +%s)
@@ -114,10 +114,11 @@ done
 psql -X -q -v ON_ERROR_STOP=1 -d "$proxy" -f sql/sharded_variants.sql >/dev/null
 
 # The same call on both: its arguments, per target, as pgbench -D options.
-declare -A args
+declare -A args sale_id
 for target in single proxy; do
   url=${!target}
-  eval "$(q "$url" "SELECT string_agg(format('%s=%s', name, id), ' ') FROM bench.concerts")"
+  read -r poll seats sale_a sale_b join pay < <(q "$url" "SELECT string_agg(id::text, ' '
+    ORDER BY array_position(ARRAY['poll', 'seats', 'sale_a', 'sale_b', 'join', 'pay'], name)) FROM bench.concerts")
   front=$(q "$url" "SELECT token FROM bench.tokens WHERE concert = 'poll' AND n = 2")
   back=$(q "$url" "SELECT token FROM bench.tokens WHERE concert = 'poll' AND n = $LINE")
   key=$(q "$url" "SELECT key FROM bench.users WHERE n = 1")
@@ -135,7 +136,7 @@ for target in single proxy; do
   if [ "$target" = proxy ]; then
     [ $(((sale_a ^ sale_b) & (concert_parts - 1))) -ne 0 ] ||
       fail "the two sale concerts ($sale_a, $sale_b) are on the same partition"
-    proxy_poll=$poll proxy_front=$front proxy_sale_a=$sale_a proxy_sale_b=$sale_b
+    proxy_poll=$poll proxy_front=$front sale_id=([a]=$sale_a [b]=$sale_b)
   fi
 done
 # Each call answers 200 on both before it is timed: pgbench counts any answer.
@@ -193,7 +194,7 @@ for target in single proxy; do
   # shellcheck disable=SC2086
   LENGTH="-t $PAYS" pgbench_run hop hold_pay "$target" "${!target}" pay 1 ${args[$target:pay]}
   for f in issue_token hold_seat pay_reservation; do
-    case $f in issue_token) log=join ;; *) log=hold_pay ;; esac
+    case $f in issue_token) log='join' ;; *) log='hold_pay' ;; esac
     a=$(statement_avg "$out/pgbench-hop-$log-$target.log" "$f")
     [ -n "$a" ] || fail "no average of api.$f in $out/pgbench-hop-$log-$target.log"
     record avg "$f" "$target" 0 "$a" "$a"
@@ -214,27 +215,21 @@ for v in "poll_noexc proxy" "poll_plain proxy" "poll_route proxy" "poll partitio
   pgbench_run parts "$script" "$where" "$url" "$script" 1 -D token="$proxy_front"
 done
 
-progress "2/4 load: the poll and the seat map at $CLIENTS clients"
-for call in poll_line seat_map_admitted; do
-  for target in single proxy; do
-    # shellcheck disable=SC2086
-    warm "${!target}" "$CLIENTS" "$call" ${args[$target:$call]}
-    # shellcheck disable=SC2086
-    pgbench_run load "$call" "$target" "${!target}" "$call" "$CLIENTS" ${args[$target:$call]}
-  done
-done
-
-# ---------------------------------------------------------------- standby
-# The poll of the farthest-back token: the call standby reads are to take off the
-# primaries. Its share served by the standbys is counted as calls of api.queue_status
-# in pg_stat_user_functions on the concert standbys (track_functions on there).
-standby_polls() {
-  local n sum=0 v
+# ---------------------------------------------------------------- standby hook
+# The reads standby reads are to take off the concert primaries: polls, seat maps. The
+# share the concert standbys answered in a run through the proxy is the calls of the
+# function of that name (any schema but ticket: api.* or whatever the proxy routes
+# there) in pg_stat_user_functions on the standbys, over the calls the run made.
+# A backend publishes its counts at most once a second while busy, and within a second
+# of going idle (PL/Proxy's connections stay open): a run's are read 2 s after it.
+calls_on() { # node function
+  q "${node_url[$1]}" "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
+                       WHERE schemaname <> 'ticket' AND funcname = '$2'"
+}
+standby_calls() { # function
+  local n sum=0
   for n in "${!node_url[@]}"; do
-    case $n in concerts-*-standby) ;; *) continue ;; esac
-    v=$(q "${node_url[$n]}" "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
-                             WHERE schemaname = 'api' AND funcname = 'queue_status'")
-    sum=$((sum + v))
+    case $n in concerts-*-standby) sum=$((sum + $(calls_on "$n" "$1"))) ;; esac
   done
   echo "$sum"
 }
@@ -243,16 +238,49 @@ for n in "${!node_url[@]}"; do
   q "${node_url[$n]}" "ALTER SYSTEM SET track_functions = 'pl'" >/dev/null   # the owner is the superuser
   q "${node_url[$n]}" "SELECT pg_reload_conf()" >/dev/null
 done
-progress "3/4 standby: the poll of the farthest-back token (position $((LINE - 1))), 1 client"
-for target in single proxy; do
+# proxy_run section name script clients function [options]: pgbench_run through the
+# proxy, with the standbys' share of FUNCTION's calls in standby.tsv.
+proxy_run() {
+  local section=$1 name=$2 script=$3 clients=$4 fn=$5 before calls; shift 5
+  before=$(standby_calls "$fn")
+  pgbench_run "$section" "$name" proxy "$proxy" "$script" "$clients" "$@"
+  sleep 2
+  calls=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench-$section-$name-proxy.log")
+  printf '%s\t%s\t%s\t%s\n' "$name" "$fn" "$calls" "$(($(standby_calls "$fn") - before))" >>"$out/standby.tsv"
+}
+
+progress "2/4 load: the poll and the seat map at $CLIENTS clients"
+for call in poll_line seat_map_admitted; do
+  fn=queue_status; [ "$call" = poll_line ] || fn=seat_map
   # shellcheck disable=SC2086
-  warm "${!target}" 1 poll ${args[$target:poll_back]}
-  [ "$target" = proxy ] && before=$(standby_polls)
+  warm "$single" "$CLIENTS" "$call" ${args[single:$call]}
   # shellcheck disable=SC2086
-  pgbench_run standby poll_back "$target" "${!target}" poll 1 ${args[$target:poll_back]}
+  pgbench_run load "$call" single "$single" "$call" "$CLIENTS" ${args[single:$call]}
+  # shellcheck disable=SC2086
+  warm "$proxy" "$CLIENTS" "$call" ${args[proxy:$call]}
+  # shellcheck disable=SC2086
+  proxy_run load "$call" "$call" "$CLIENTS" "$fn" ${args[proxy:$call]}
 done
-standby_calls=$(($(standby_polls) - before))
-proxy_back_calls=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench-standby-poll_back-proxy.log")
+
+# The poll of the farthest-back token, one at a time: the call standby reads are for.
+progress "3/4 standby: the poll of the farthest-back token (position $((LINE - 1))), 1 client"
+# shellcheck disable=SC2086
+warm "$single" 1 poll ${args[single:poll_back]}
+# shellcheck disable=SC2086
+pgbench_run standby poll_back single "$single" poll 1 ${args[single:poll_back]}
+# shellcheck disable=SC2086
+warm "$proxy" 1 poll ${args[proxy:poll_back]}
+# shellcheck disable=SC2086
+proxy_run standby poll_back poll 1 queue_status ${args[proxy:poll_back]}
+
+# The hook must be able to count: a call made on each concert standby shows there.
+for s in a b; do
+  id=${sale_id[$s]} sb="$(concert_node "${sale_id[$s]}")-standby"
+  before=$(calls_on "$sb" get_concert)
+  [ "$(q "${node_url[$sb]}" "SELECT (api.get_concert($id)).status")" = 200 ] || fail "get_concert($id) on $sb did not answer 200"
+  [ "$(calls_on "$sb" get_concert)" -eq $((before + 1)) ] ||
+    fail "pg_stat_user_functions on $sb did not count a call: the standbys' share would read 0 whatever they serve"
+done
 
 # ---------------------------------------------------------------- sale
 progress "4/4 sale: two sales at once through the proxy over HTTP, $SALE_USERS users and $((SALE_DATES * 50)) seats each"
@@ -263,8 +291,7 @@ service start fastcgi "$PORT"
 sale_started=$(date +%s.%N)
 pids=()
 for s in a b; do
-  c=proxy_sale_$s
-  "$TICKET_BUILD/bench/surge" --url "http://127.0.0.1:$PORT" --concert "${!c}" --users "$out/sale-$s-users.txt" \
+  "$TICKET_BUILD/bench/surge" --url "http://127.0.0.1:$PORT" --concert "${sale_id[$s]}" --users "$out/sale-$s-users.txt" \
     --count "$SALE_USERS" --arrive "$SALE_ARRIVE" --seats $((SALE_DATES * 50)) --connections 64 \
     >"$out/sale-$s.json" 2>"$out/sale-$s.log" &
   pids+=($!)
@@ -274,7 +301,7 @@ sale_s=$(awk -v a="$sale_started" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b
 service stop "$PORT"
 q "$proxy" "SELECT coalesce(json_agg(i), '[]') FROM admin.check_invariants() i" >"$out/sale-invariants.json"
 for s in a b; do
-  c=proxy_sale_$s id=${!c}
+  id=${sale_id[$s]}
   q "${node_url[$(concert_node "$id")]}" "SELECT json_build_object('concert_id', $id, 'node', '$(concert_node "$id")',
     'seats_sold', count(*) FILTER (WHERE s.sold), 'seats', count(*))
     FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id WHERE d.concert_id = $id" >"$out/sale-$s-db.json"
@@ -293,7 +320,7 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 machine="$(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(q "$single" 'SELECT version()' | cut -d, -f1)"
 jq -n --rawfile tsv "$results" --arg machine "$machine" --arg load "$load" --arg date "$(date -u +%FT%TZ)" \
   --argjson seconds "$T" --argjson clients "$CLIENTS" --argjson elapsed "$elapsed" --argjson target "$HOP_TARGET_MS" \
-  --argjson line "$LINE" --argjson standby_calls "$standby_calls" --argjson back_calls "${proxy_back_calls:-0}" \
+  --argjson line "$LINE" --rawfile standby "$out/standby.tsv" \
   --slurpfile sale_a "$out/sale-a.json" --slurpfile sale_b "$out/sale-b.json" \
   --slurpfile db_a "$out/sale-a-db.json" --slurpfile db_b "$out/sale-b-db.json" \
   --slurpfile inv "$out/sale-invariants.json" --argjson sale_s "$sale_s" \
@@ -321,9 +348,10 @@ jq -n --rawfile tsv "$results" --arg machine "$machine" --arg load "$load" --arg
             hops: ({issue_token: 2, hold_seat: 2, pay_reservation: 5}[.call])}],
    poll_parts: ([rows[] | select(.section == "parts")] + [run("hop"; "poll"; "proxy"), run("hop"; "poll"; "single")]),
    load: [("poll_line", "seat_map_admitted") as $n | pair("load"; $n)],
-   standby: (pair("standby"; "poll_back") + {position: ($line - 1), proxy_calls: $back_calls,
-             served_by_standbys: $standby_calls,
-             standby_share: (if $back_calls > 0 then ($standby_calls / $back_calls | r2) else null end)}),
+   standby: (pair("standby"; "poll_back") + {position: ($line - 1)}),
+   standby_share: ($standby | split("\n") | map(select(length > 0) | split("\t")
+     | {run: .[0], function: .[1], proxy_calls: (.[2] | tonumber), served_by_standbys: (.[3] | tonumber)}
+     | . + {share: (if .proxy_calls > 0 then .served_by_standbys / .proxy_calls | r2 else null end)})),
    sale: {seconds: ($sale_s | r2), concerts: [sale($sale_a[0]; $db_a[0]), sale($sale_b[0]; $db_b[0])],
           invariant_violations: ($inv[0] | length), invariants_broken: $inv[0]}}
   # CPU per call: at saturation the machine spends all its cores on the calls (pgbench
@@ -359,7 +387,8 @@ jq -r '
   "\nload: \(.clients) clients, calls/s (p99 ms)",
   (["call", "single", "p99", "proxy", "p99", "ratio"] | row),
   (.load[] | [.call, .single.calls_per_s, .single.p99_ms, .proxy.calls_per_s, .proxy.p99_ms, .rate_ratio] | row),
-  (.standby | "\nstandby: poll of position \(.position), p50 ms single \(.single.p50_ms), proxy \(.proxy.p50_ms) (hop \(.hop_p50_ms)); \(.served_by_standbys) of \(.proxy_calls) proxy polls answered by the standbys (\(.standby_share // 0))"),
+  (.standby | "\nstandby: poll of position \(.position), p50 ms single \(.single.p50_ms), proxy \(.proxy.p50_ms) (hop \(.hop_p50_ms))"),
+  "  answered by the concert standbys: " + ([.standby_share[] | "\(.run) \(.served_by_standbys) of \(.proxy_calls) \(.function) (\(.share))"] | join(", ")),
   (.sale | "\nsale: two concerts at once through the proxy over HTTP, \(.seconds) s in all; invariants broken: \(.invariant_violations)",
     (.concerts[] | "  concert \(.concert_id) on \(.node): \(.users) users, \(.seats_sold)/\(.seats) seats sold, sold out after \(.sold_out_after_s) s (\(.stopped_by)), joins \(.joins_per_s)/s, poll p99 \(.poll_p99_ms) ms, pay p99 \(.pay_p99_ms) ms, unexpected errors \(.unexpected_errors)")),
   (.capacity | "\ncapacity (docs/scale.md), CPU µs a call on \(.cores) shared cores: poll \(.cpu_us.poll.partition) on a concert node + \(.cpu_us.poll.proxy) on the proxy; seat map \(.cpu_us.seat_map.partition) + \(.cpu_us.seat_map.proxy); one at a time, join \(.cpu_us.join.single_us) + \(.cpu_us.join.proxy_extra_us), pay \(.cpu_us.pay.single_us) + \(.cpu_us.pay.proxy_extra_us)",
