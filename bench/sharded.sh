@@ -10,11 +10,12 @@
 #               Then the poll taken apart on the proxy and on its partition, to see
 #               where the hop goes.
 #   2. load     the poll and the seat map at BENCH_SHARD_CLIENTS clients, both ways
-#   3. sale     two sales at once over HTTP (lighttpd + FastCGI against the proxy), one
+#   3. standby  the poll of the farthest-back token; for it and the load runs, the
+#               share of the proxy's calls the concert standbys answered
+#               (pg_stat_user_functions on them)
+#   4. sale     two sales at once over HTTP (lighttpd + FastCGI against the proxy), one
 #               on each concert partition (bench/programs/surge each), then
 #               admin.check_invariants() on the proxy
-#   4. standby  the poll of the farthest-back token, and the share of polls the
-#               concert standbys answered (pg_stat_user_functions on them)
 #
 # Run by `make bench TOPOLOGY=sharded` with a fresh migrated database (PG* env,
 # TICKET_VAR, TICKET_ROOT, TICKET_BUILD). Prints a table; every figure is in
@@ -39,8 +40,6 @@ out="$TICKET_VAR/bench"
 # script could stop what an interrupted run left running there.
 shard="$(dirname "$TICKET_VAR")/bench-topology"
 rm -rf "$out" && mkdir -p "$out"
-{ [ "$JOINS" -le "$LINE" ] && [ "$PAYS" -le "$LINE" ]; } || fail "BENCH_SHARD_JOINS and _PAYS are at most BENCH_SHARD_LINE"
-[ "$SALE_USERS" -gt $((SALE_DATES * 50)) ] || fail "a sale sells out only with more users than seats: raise BENCH_SHARD_SALE_USERS"
 results="$out/results.tsv"   # section, name, target, calls/s, p50 ms, p99 ms
 started=$(date +%s)
 
@@ -55,6 +54,8 @@ topology() {
 }
 # q URL SQL: one value per line.
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+{ [ "$JOINS" -le "$LINE" ] && [ "$PAYS" -le "$LINE" ]; } || fail "BENCH_SHARD_JOINS and _PAYS are at most BENCH_SHARD_LINE"
+[ "$SALE_USERS" -gt $((SALE_DATES * 50)) ] || fail "a sale sells out only with more users than seats: raise BENCH_SHARD_SALE_USERS"
 
 single=$TICKET_DBURL
 topology down >/dev/null 2>&1 || :
@@ -68,7 +69,7 @@ proxy=$(topology url proxy)
 declare -A node_url
 while read -r name _ _ url; do node_url[$name]=$url; done < <(topology nodes)
 concert_parts=$(topology nodes | awk '$2 == "primary" && $3 ~ /^concerts\//' | wc -l)
-# The URL of the concert partition that holds concert ID, and of its pgbouncer.
+# The node of the concert partition that holds concert ID.
 concert_node() { echo "concerts-$(($1 & (concert_parts - 1)))"; }
 # A concert partition keeps payments.ledger_id UNIQUE, but each user partition numbers
 # its ledger from 1: two buyers of one concert on two user partitions collide there
