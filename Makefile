@@ -61,10 +61,12 @@ run:
 ##                the last line is `N passed, N failed, N skipped`
 test: deps build
 	@$(fresh) '$(VAR)/test' $(TEST_PGPORT) 'CREATE EXTENSION IF NOT EXISTS pgtap' tests/harness
-## make bench     each hot call against its ceiling, growth, a sale-open surge (~5 min)
+## make bench     each hot call against its ceiling, growth, a sale-open surge (~5 min);
+##                TOPOLOGY=sharded: the proxy's hop per call against one database,
+##                two sales on two partitions at once, the far-back poll (~3 min)
 bench: deps build
 	@$(MAKE) -s -C bench BUILD='$(BUILD)'
-	@$(fresh) '$(VAR)/bench' $(BENCH_PGPORT) 'SELECT 1' bench/run.sh
+	@$(fresh) '$(VAR)/bench' $(BENCH_PGPORT) 'SELECT 1' bench/$(if $(filter sharded,$(TOPOLOGY)),sharded.sh,run.sh)
 ## make stress    long contention, money and crash runs (test's are bounded)
 stress: deps build
 	@$(fresh) '$(VAR)/stress' $(STRESS_PGPORT) 'SELECT 1' tests/stress/run-long.sh

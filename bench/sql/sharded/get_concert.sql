@@ -1,0 +1,1 @@
+SELECT * FROM api.get_concert(:concert);

@@ -1,0 +1,1 @@
+SELECT * FROM api.queue_status(:token);

@@ -1,0 +1,1 @@
+SELECT * FROM bench.queue_status_noexc(:token);

@@ -1,0 +1,1 @@
+SELECT * FROM route.queue_status(route.token_slot(:token), :token);

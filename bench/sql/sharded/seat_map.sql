@@ -1,0 +1,1 @@
+SELECT * FROM api.seat_map(:key, :token, :concert, :on_date);
