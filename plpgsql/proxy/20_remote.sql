@@ -207,3 +207,101 @@ AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM peer.refunds(); $$;
 CREATE OR REPLACE FUNCTION route.credits()
 RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint) LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM peer.credits(); $$;
+
+-- The operators' admin.* of one database (plpgsql/proxy/45_admin_routed.sql), run as
+-- the owner: about one concert on its partition, the reports and the books on all.
+
+CREATE OR REPLACE FUNCTION route.add_date(p_slot int, p_concert_id bigint, p_starts_at timestamptz, p_seats int,
+                                          p_prices bigint[], p_booking_opens_at timestamptz)
+RETURNS bigint LANGUAGE plproxy
+AS $$
+  CLUSTER 'concerts'; RUN ON p_slot;
+  SELECT admin.add_date(p_concert_id, p_starts_at, p_seats, p_prices, p_booking_opens_at) AS add_date;
+$$;
+
+CREATE OR REPLACE FUNCTION route.schedule_sale(p_slot int, p_concert_id bigint, p_sale_opens_at timestamptz,
+                                               p_pre_queue_minutes int)
+RETURNS TABLE (concert_id bigint, sale_opens_at timestamptz, pre_queue_opens_at timestamptz, commitment text)
+LANGUAGE plproxy
+AS $$
+  CLUSTER 'concerts'; RUN ON p_slot;
+  SELECT * FROM admin.schedule_sale(p_concert_id, p_sale_opens_at, p_pre_queue_minutes);
+$$;
+
+CREATE OR REPLACE FUNCTION route.open_sale(p_slot int, p_concert_id bigint)
+RETURNS boolean LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT admin.open_sale(p_concert_id) AS open_sale; $$;
+
+CREATE OR REPLACE FUNCTION route.set_queue(p_slot int, p_concert_id bigint, p_max_active int, p_active_minutes int,
+                                           p_idle_seconds int)
+RETURNS int LANGUAGE plproxy
+AS $$
+  CLUSTER 'concerts'; RUN ON p_slot;
+  SELECT admin.set_queue(p_concert_id, p_max_active, p_active_minutes, p_idle_seconds) AS set_queue;
+$$;
+
+CREATE OR REPLACE FUNCTION route.set_holds(p_slot int, p_concert_id bigint, p_hold_minutes int, p_max_seats_per_user int)
+RETURNS void LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT admin.set_holds(p_concert_id, p_hold_minutes, p_max_seats_per_user); $$;
+
+CREATE OR REPLACE FUNCTION route.set_refunds(p_slot int, p_concert_id bigint, p_hours_before int, p_fee_percent int)
+RETURNS void LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT admin.set_refunds(p_concert_id, p_hours_before, p_fee_percent); $$;
+
+CREATE OR REPLACE FUNCTION route.tick_concert(p_slot int, p_concert_id bigint, OUT holds_expired int,
+                                              OUT waiting_dropped int, OUT sold_out int, OUT admitted int,
+                                              OUT skipped boolean)
+LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM admin.tick_concert(p_concert_id); $$;
+
+CREATE OR REPLACE FUNCTION route.sales_report(p_slot int, p_concert_id bigint)
+RETURNS TABLE (concert_id bigint, title text, on_date date, starts_at timestamptz, seats bigint, sold bigint,
+               held bigint, available bigint, revenue bigint, refunded bigint, fees bigint)
+LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM admin.sales_report(p_concert_id); $$;
+
+CREATE OR REPLACE FUNCTION route.sales_reports()
+RETURNS TABLE (concert_id bigint, title text, on_date date, starts_at timestamptz, seats bigint, sold bigint,
+               held bigint, available bigint, revenue bigint, refunded bigint, fees bigint)
+LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM admin.sales_report(NULL); $$;
+
+CREATE OR REPLACE FUNCTION route.queue_report(p_slot int, p_concert_id bigint)
+RETURNS TABLE (concert_id bigint, title text, status text, waiting bigint, active bigint, max_active int,
+               joined bigint, settled bigint, admitted bigint, turn_seconds real, sold_out boolean,
+               sale_opens_at timestamptz, opened_at timestamptz, shuffle_entries int, shuffle_ms real,
+               commitment text)
+LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM admin.queue_report(p_concert_id); $$;
+
+CREATE OR REPLACE FUNCTION route.queue_reports()
+RETURNS TABLE (concert_id bigint, title text, status text, waiting bigint, active bigint, max_active int,
+               joined bigint, settled bigint, admitted bigint, turn_seconds real, sold_out boolean,
+               sale_opens_at timestamptz, opened_at timestamptz, shuffle_entries int, shuffle_ms real,
+               commitment text)
+LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM admin.queue_report(NULL); $$;
+
+CREATE OR REPLACE FUNCTION route.concert_ids()
+RETURNS SETOF bigint LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT admin.concert_ids() AS concert_ids; $$;
+
+CREATE OR REPLACE FUNCTION route.concerts_violations(p_since timestamptz)
+RETURNS TABLE (id bigint, checked_at timestamptz, invariant text, detail text) LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM admin.violations(p_since); $$;
+
+CREATE OR REPLACE FUNCTION route.users_violations(p_since timestamptz)
+RETURNS TABLE (id bigint, checked_at timestamptz, invariant text, detail text) LANGUAGE plproxy
+AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM admin.violations(p_since); $$;
+
+-- Each partition's books cover the rows it holds (the ledger and wallets on a user
+-- partition, refunds on a concert partition): their sums are one database's.
+CREATE OR REPLACE FUNCTION route.concerts_books(OUT charged bigint, OUT paid bigint, OUT refunded bigint,
+                                                OUT fees_kept bigint, OUT balances bigint, OUT difference bigint)
+RETURNS SETOF record LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM admin.books(); $$;
+
+CREATE OR REPLACE FUNCTION route.users_books(OUT charged bigint, OUT paid bigint, OUT refunded bigint,
+                                             OUT fees_kept bigint, OUT balances bigint, OUT difference bigint)
+RETURNS SETOF record LANGUAGE plproxy
+AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM admin.books(); $$;
