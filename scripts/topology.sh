@@ -122,10 +122,15 @@ start_bouncer() {
     die "pgbouncer of $name did not start (its log: $dir/log/pgbouncer.log)"
 }
 
-# The proxy's cluster of each name: the pgbouncers of its primaries, in order.
+# The proxy's cluster of each name: the pgbouncers of its primaries, in order; and
+# <name>_standby, those of their standbys, for standby reads (docs/scale.md).
 cluster_partitions() {
   local name=$1 role=$2 cluster=$3 part=$4 bport=$6
-  [ "$role" = primary ] || return 0
+  case "$role" in
+    primary) ;;
+    standby) cluster=${cluster}_standby ;;
+    *) return 0 ;;
+  esac
   printf '%s\t%s\t%s\n' "$cluster" "$part" "$(bouncer_url "$name" "$bport")"
 }
 
@@ -137,7 +142,7 @@ up() {
   each start_bouncer
   local proxy cluster parts
   proxy=$(awk '{ print $4 }' "$NODES/proxy/node")
-  for cluster in concerts users; do
+  for cluster in concerts users concerts_standby; do
     parts=$(each cluster_partitions | awk -F'\t' -v c="$cluster" '$1 == c' | sort -k2,2n | cut -f3)
     psql_q -d "$proxy" -v cluster="$cluster" -v parts="$parts" >/dev/null <<'SQL'
 SET client_min_messages = warning;
