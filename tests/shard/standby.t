@@ -73,11 +73,13 @@ is "$(on "$primary" "SELECT string_agg(status, ' ' ORDER BY id) FROM ticket.queu
   "ACTIVE WAITING WAITING WAITING WAITING" "concert $c on partition $p: one ACTIVE, four WAITING"
 
 # The standby has replayed everything the primary has written so far.
+# shellcheck disable=SC2317 # called by check
 replayed() {
   local lsn; lsn=$(on "$primary" 'SELECT pg_current_wal_lsn()')
   poll_until 10 test "$(on "$standby" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t
 }
 # ... and received it, though its replay may be paused.
+# shellcheck disable=SC2317 # called by check
 received() {
   local lsn; lsn=$(on "$primary" 'SELECT pg_current_wal_lsn()')
   poll_until 10 test "$(on "$standby" "SELECT pg_last_wal_receive_lsn() >= '$lsn'")" = t
