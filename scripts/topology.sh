@@ -135,10 +135,15 @@ start_bouncer() {
 }
 
 # The proxy's cluster of each name, a line per node: cluster, partition, the
-# partition's connection string.
+# partition's connection string; and <cluster>_standby, each standby's pgbouncer,
+# for standby reads (docs/scale.md).
 cluster_partitions() {
-  local role=$2 cluster=$3 part=$4
-  [ "$role" != proxy ] || return 0
+  local name=$1 role=$2 cluster=$3 part=$4 bport=$6
+  case "$role" in
+    proxy) return 0 ;;
+    standby) printf '%s\t%s\t%s\n' "${cluster}_standby" "$part" \
+               "host=$NODES/$name/run port=$bport dbname=ticket connect_timeout=2" ;;
+  esac
   printf '%s\t%s\t%s\n' "$cluster" "$part" "$(partition_connstr "$cluster" "$part")"
 }
 
@@ -165,7 +170,7 @@ up() {
   each start_bouncer
   local proxy cluster parts
   proxy=$(awk '{ print $4 }' "$NODES/proxy/node")
-  for cluster in concerts users; do
+  for cluster in concerts users concerts_standby; do
     parts=$(each cluster_partitions | awk -F'\t' -v c="$cluster" '$1 == c' | sort -u -k2,2n | cut -f3)
     psql_q -d "$proxy" -v cluster="$cluster" -v parts="$parts" >/dev/null <<'SQL'
 SET client_min_messages = warning;

@@ -305,3 +305,29 @@ CREATE OR REPLACE FUNCTION route.users_books(OUT charged bigint, OUT paid bigint
                                              OUT fees_kept bigint, OUT balances bigint, OUT difference bigint)
 RETURNS SETOF record LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM admin.books(); $$;
+
+-- Standby reads (docs/scale.md): the same partitions' streaming standbys, as the cluster
+-- concerts_standby. Each call refuses (TSB01, or any error) unless its node has replayed
+-- everything its primary had flushed p_max_lag ago and the read is one a standby may
+-- give; api.* then call the primary.
+
+CREATE OR REPLACE FUNCTION route.standby_max_lag()
+RETURNS interval
+LANGUAGE sql STABLE
+-- The proxy's setting ticket.standby_max_lag (postgresql.conf, then a reload); 0 turns
+-- standby reads off.
+AS $$ SELECT coalesce(nullif(current_setting('ticket.standby_max_lag', true), ''), '1s')::interval $$;
+COMMENT ON FUNCTION route.standby_max_lag() IS
+  'The staleness bound of standby reads: ticket.standby_max_lag, 1 s when unset, 0 for none.';
+
+CREATE OR REPLACE FUNCTION route.standby_seat_map(p_slot int, p_user_id bigint, p_api_key text, p_token text,
+                                                  p_concert_id bigint, p_date date, p_max_lag interval)
+RETURNS api.reply LANGUAGE plproxy
+AS $$
+  CLUSTER 'concerts_standby'; RUN ON p_slot;
+  SELECT * FROM peer.standby_seat_map(p_user_id, p_api_key, p_token, p_concert_id, p_date, p_max_lag);
+$$;
+
+CREATE OR REPLACE FUNCTION route.standby_queue_status(p_slot int, p_token text, p_max_lag interval)
+RETURNS api.reply LANGUAGE plproxy
+AS $$ CLUSTER 'concerts_standby'; RUN ON p_slot; SELECT * FROM peer.standby_queue_status(p_token, p_max_lag); $$;

@@ -191,7 +191,17 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
+  v_max_lag interval;
 BEGIN
+  -- The standby answers a poll far back in a full room (docs/scale.md, "Standby reads").
+  v_max_lag := route.standby_max_lag();
+  IF v_max_lag > interval '0' THEN
+    BEGIN
+      RETURN route.standby_queue_status(route.token_slot(p_token), p_token, v_max_lag);
+    EXCEPTION WHEN OTHERS THEN
+      NULL;  -- too stale, not streaming, down, or a poll that may write: the primary's
+    END;
+  END IF;
   RETURN route.queue_status(route.token_slot(p_token), p_token);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
@@ -199,7 +209,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 COMMENT ON FUNCTION api.queue_status(text) IS
-  'GET /api/queue: on the partition of the concert the token names.';
+  'GET /api/queue: on the standby of the concert the token names when it may answer, else on its partition.';
 
 CREATE OR REPLACE FUNCTION api.leave_queue(p_token text)
 RETURNS api.reply
@@ -239,15 +249,29 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
+  v_user_id bigint;
+  v_max_lag interval;
 BEGIN
-  RETURN route.seat_map(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id, p_date);
+  v_user_id := route.authenticate(route.user_slot(p_api_key), p_api_key);
+  -- The standby answers while fresh enough (docs/scale.md, "Standby reads"); a refusal
+  -- (not admitted, not found) is the primary's to give.
+  v_max_lag := route.standby_max_lag();
+  IF v_max_lag > interval '0' THEN
+    BEGIN
+      RETURN route.standby_seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id, p_date,
+                                    v_max_lag);
+    EXCEPTION WHEN OTHERS THEN
+      NULL;  -- too stale, not streaming, down, or an error: the primary's
+    END;
+  END IF;
+  RETURN route.seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id, p_date);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
   PERFORM route.reraise(s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.seat_map(text, text, bigint, date) IS
-  'GET /api/concerts/{id}/dates/{date}/seats: on the partition of the concert.';
+  'GET /api/concerts/{id}/dates/{date}/seats: on the standby of the concert''s partition while fresh, else on the partition.';
 
 CREATE OR REPLACE FUNCTION api.hold_seat(p_api_key text, p_token text, p_concert_id bigint, p_date date, p_seat_nos int[])
 RETURNS api.reply

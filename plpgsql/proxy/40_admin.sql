@@ -5,8 +5,8 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
-  IF p_cluster NOT IN ('concerts', 'users') THEN
-    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'the clusters are concerts and users';
+  IF p_cluster NOT IN ('concerts', 'users', 'concerts_standby') THEN
+    RAISE EXCEPTION USING ERRCODE = 'T400A', MESSAGE = 'the clusters are concerts, users and concerts_standby';
   END IF;
   -- PL/Proxy's validator refuses a count that is not a power of two.
   EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', p_cluster);
@@ -21,7 +21,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION admin.set_cluster(text, text[]) IS
-  'Define the PL/Proxy cluster concerts or users: the connection strings of its partitions, in partition order (a power of two of them). Moving a partition is pointing its entry at the new server (docs/scale.md).';
+  'Define the PL/Proxy cluster concerts, users or concerts_standby (their standbys, for reads): the connection strings of its partitions, in partition order (a power of two of them). Moving a partition is pointing its entry at the new server (docs/scale.md).';
 
 CREATE OR REPLACE FUNCTION admin.create_concert(p_title text, p_venue text, p_starts_at timestamptz[],
                                                 p_seats int DEFAULT 50,
