@@ -9,6 +9,8 @@
 #   scripts/topology.sh down       stop every node and pgbouncer that runs
 #   scripts/topology.sh nodes      one line per node: name, role, partition, libpq URL
 #   scripts/topology.sh url NAME   the owner's libpq URL of one node
+#   scripts/topology.sh start NAME start one node (and its pgbouncer) that is down,
+#                                  as it was: nothing created or migrated (a restart)
 #   scripts/topology.sh serve      scripts/serve.sh against the proxy, in the foreground
 #
 # Settings (environment), besides those of lib.sh:
@@ -162,6 +164,15 @@ stop_all() {
   each echo | tac | while read -r line; do stop_node $line; done
 }
 
+# restart WANT name role cluster partition port bouncer_port: start the node WANT, the
+# only one that matches, and its pgbouncer should that have stopped too.
+restart() {
+  [ "$2" = "$1" ] || return 0
+  [ -e "$NODES/$2/pg/PG_VERSION" ] || die "node '$2' was never created (scripts/topology.sh up)"
+  node "$2" "$6" up
+  start_bouncer "${@:2}"
+}
+
 nodes() {
   local name
   while read -r name _; do
@@ -175,7 +186,9 @@ case "${1:-}" in
   nodes) nodes ;;
   # The proxy is the first node: the programs' database, with the node's folders.
   serve) VAR=$NODES/proxy PGPORT=$PGPORT_BASE exec "$ROOT/scripts/serve.sh" ;;
+  start) [ -f "$NODES/${2:-}/node" ] || die "no node '${2:-}' (make -s nodes lists them)"
+         each restart "$2" ;;
   url) [ -f "$NODES/${2:-}/node" ] || die "no node '${2:-}' (make -s nodes lists them)"
        awk '{ print $4 }' "$NODES/$2/node" ;;
-  *) echo "usage: $0 up|down|nodes|url NAME|serve" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|nodes|url NAME|start NAME|serve" >&2; exit 2 ;;
 esac
