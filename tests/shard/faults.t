@@ -421,7 +421,7 @@ check_books("crash points")
 # ---------------------------------------------------------------- 2. kill -9 during payments
 
 FAULTS = ["concerts", "users", "proxy"]
-totals = dict(attempted=0, acked=0, s503=0, confirmed=0, released=0)
+totals = dict(attempted=0, acked=0, answers_503=0, confirmed=0, released=0)
 for rnd in range(1, ROUNDS + 1):
     kind = FAULTS[(rnd - 1) % 3]
     victim = PROXY if kind == "proxy" else "%s-%d" % (kind, (rnd - 1) // 3 % 2)
@@ -469,7 +469,7 @@ for rnd in range(1, ROUNDS + 1):
     attempted = count(rnd, "pay")
     totals["attempted"] += attempted
     totals["acked"] += len(acked) - acks0
-    totals["s503"] += count(rnd, status=503)
+    totals["answers_503"] += count(rnd, status=503)
     if rec:
         totals["confirmed"] += rec[0]
         totals["released"] += rec[1]
@@ -479,7 +479,7 @@ for rnd in range(1, ROUNDS + 1):
              % (what, attempted, len(acked) - acks0, "; ".join(spread)))
 
 for name, v in totals.items():
-    tap.figure("faults_payments_" + name, v)
+    tap.figure("faults_" + name, v)
 tap.diag("the whole run took %d s" % (time.time() - t0))
 svc.stop()
 sys.exit(tap.done())

@@ -79,10 +79,10 @@ printf '  %-40s %s\n' \
   "deadlocks (40P01 in the database log)" "$(sum contention_deadlocks)" \
   "database crashes survived" "$(sum crash_database_crashes_survived)" \
   "FastCGI programs killed and restarted" "$(sum crash_programs_killed)" \
-  "sharded: payments attempted under node kills" "$(sum faults_payments_attempted)" \
-  "sharded: payments acknowledged, then checked" "$(sum faults_payments_acked)" \
-  "sharded: payments recovered (confirmed)" "$(sum faults_payments_confirmed)" \
-  "sharded: payments recovered (released)" "$(sum faults_payments_released)" \
+  "sharded: payments attempted under node kills" "$(sum faults_attempted)" \
+  "sharded: payments acknowledged, then checked" "$(sum faults_acked)" \
+  "sharded: payments recovered (confirmed)" "$(sum faults_confirmed)" \
+  "sharded: payments recovered (released)" "$(sum faults_released)" \
   "hostile inputs tried" "$(sum hostile_inputs_tried)" \
   "fuzz executions" "$(sum 'fuzz_executions_[a-z_]*')" \
   "valgrind: bytes definitely lost" "$(sum valgrind_definitely_lost_bytes)" \
