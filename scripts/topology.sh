@@ -9,6 +9,8 @@
 #   scripts/topology.sh down       stop every node and pgbouncer that runs
 #   scripts/topology.sh nodes      one line per node: name, role, partition, libpq URL
 #   scripts/topology.sh url NAME   the owner's libpq URL of one node
+#   scripts/topology.sh start NAME start one node (and its pgbouncer) that is down,
+#                                  as it was: nothing created or migrated (a restart)
 #   scripts/topology.sh serve      scripts/serve.sh against the proxy, in the foreground
 #   scripts/topology.sh promote NAME  fence its partition's primary, promote the standby NAME
 #   scripts/topology.sh rebuild NAME  make the fenced node NAME a standby of the new primary
@@ -282,6 +284,16 @@ SQL
   start_bouncer "$name" standby "$cluster" "$part" "$port" "$bport"
 }
 
+# restart WANT name role cluster partition port bouncer_port: start the node WANT, the
+# only one that matches, and its pgbouncer should that have stopped too.
+restart() {
+  [ "$2" = "$1" ] || return 0
+  [ -e "$NODES/$2/pg/PG_VERSION" ] || die "node '$2' was never created (scripts/topology.sh up)"
+  [ "$3" != fenced ] || die "$2 was fenced by a promotion: rebuild it (scripts/topology.sh rebuild $2)"
+  node "$2" "$6" up
+  start_bouncer "${@:2}"
+}
+
 nodes() {
   local name
   while read -r name _; do
@@ -297,7 +309,9 @@ case "${1:-}" in
   serve) VAR=$NODES/proxy PGPORT=$PGPORT_BASE exec "$ROOT/scripts/serve.sh" ;;
   promote) promote "${2:-}" ;;
   rebuild) rebuild "${2:-}" ;;
+  start) [ -f "$NODES/${2:-}/node" ] || die "no node '${2:-}' (make -s nodes lists them)"
+         each restart "$2" ;;
   url) [ -f "$NODES/${2:-}/node" ] || die "no node '${2:-}' (make -s nodes lists them)"
        awk '{ print $4 }' "$NODES/$2/node" ;;
-  *) echo "usage: $0 up|down|nodes|url NAME|serve|promote NAME|rebuild NAME" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|nodes|url NAME|start NAME|serve|promote NAME|rebuild NAME" >&2; exit 2 ;;
 esac

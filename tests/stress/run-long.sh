@@ -31,6 +31,9 @@ export HOSTILE_REPEAT=${HOSTILE_REPEAT:-5}
 export HOSTILE_MUTANTS=${HOSTILE_MUTANTS:-20000}
 export HOSTILE_SEED=${HOSTILE_SEED:-$RANDOM}
 export VALGRIND_LOOPS=${VALGRIND_LOOPS:-1000}
+export FAULTS_ROUNDS=${FAULTS_ROUNDS:-12}
+export FAULTS_CLIENTS=${FAULTS_CLIENTS:-12}
+export FAULTS_ACKS=${FAULTS_ACKS:-40}
 fuzz_seconds=${STRESS_FUZZ_SECONDS:-600}
 
 passed=0 failed=0 skipped=0
@@ -60,6 +63,8 @@ echo "make stress: logs in $log (HOSTILE_SEED=$HOSTILE_SEED)"
 for t in contention money crash hostile authz valgrind; do
   run "$t" "$here/$t.t"
 done
+# The sharded topology's nodes killed during payments (each fault FAULTS_ROUNDS / 3 times).
+run faults "$here/../shard/faults.t"
 run fuzz env FUZZ_T_SECONDS="$fuzz_seconds" "$here/../fuzz/fuzz.t"
 
 echo
@@ -74,6 +79,10 @@ printf '  %-40s %s\n' \
   "deadlocks (40P01 in the database log)" "$(sum contention_deadlocks)" \
   "database crashes survived" "$(sum crash_database_crashes_survived)" \
   "FastCGI programs killed and restarted" "$(sum crash_programs_killed)" \
+  "sharded: payments attempted under node kills" "$(sum faults_attempted)" \
+  "sharded: payments acknowledged, then checked" "$(sum faults_acked)" \
+  "sharded: payments recovered (confirmed)" "$(sum faults_confirmed)" \
+  "sharded: payments recovered (released)" "$(sum faults_released)" \
   "hostile inputs tried" "$(sum hostile_inputs_tried)" \
   "fuzz executions" "$(sum 'fuzz_executions_[a-z_]*')" \
   "valgrind: bytes definitely lost" "$(sum valgrind_definitely_lost_bytes)" \
