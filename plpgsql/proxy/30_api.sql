@@ -313,6 +313,9 @@ DECLARE
   v_begin  record;
   v_amount bigint;
   v_debit  record;
+  -- Whether step 2 took the money: the handler below reads this, not v_debit, which
+  -- is unreadable (55000) when step 1 failed before it was assigned.
+  v_debited boolean := false;
   v_pay_id bigint;
   v_reply  api.reply;
   s text; m text; d text; h text;
@@ -327,6 +330,7 @@ BEGIN
     v_amount := route.pay_reserve(v_cslot, v_begin.user_id, p_api_key, p_token, p_reservation_id, v_ref);
     -- 2. The money, once per reference.
     v_debit := route.debit(v_uslot, v_begin.user_id, v_ref, p_reservation_id, v_amount);
+    v_debited := v_debit.outcome = 'DEBITED';
     IF v_debit.outcome <> 'DEBITED' THEN
       -- 3'. No money was taken: the hold is as it was.
       PERFORM route.pay_release(v_cslot, v_ref);
@@ -346,7 +350,7 @@ BEGIN
     GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
     -- As on one database, where the claim rolls back with the failure: a retry runs again.
     -- A failure after the debit leaves the claim to the retry, which waits for recovery.
-    IF p_idempotency_key IS NOT NULL AND v_debit.outcome IS DISTINCT FROM 'DEBITED' THEN
+    IF p_idempotency_key IS NOT NULL AND NOT v_debited THEN
       PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
     END IF;
     RAISE;
