@@ -48,6 +48,20 @@ RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.cancel_reservation(p_api_key, p_token, p_reservation_id); END $$;
 
+CREATE OR REPLACE FUNCTION peer.token_known(p_token text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  PERFORM ticket.find_token(p_token);
+  RETURN true;
+EXCEPTION WHEN SQLSTATE 'T401B' THEN
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION peer.token_known(text) IS
+  'Concert side: whether a queue token is one of this partition''s (for the proxy''s QUEUE_TOKEN_MISMATCH).';
+
 -- A payment's steps. The Idempotency-Key is the user's, so it is claimed and answered
 -- on the user's side, around the steps.
 

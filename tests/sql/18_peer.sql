@@ -18,7 +18,7 @@ SELECT pg_temp.user_id(:'bob') AS bob_id \gset
 SELECT functions_are('peer', ARRAY['authenticate', 'issue_token', 'available_dates', 'seat_map', 'hold_seat',
                                    'get_reservation', 'cancel_reservation', 'pay_begin', 'idempotency_end',
                                    'pay_reserve', 'debit', 'pay_confirm', 'pay_release', 'paying', 'abort_debit',
-                                   'payments', 'debits', 'check_invariants'],
+                                   'payments', 'debits', 'check_invariants', 'token_known'],
   'schema peer has exactly the partitions'' side of routed calls');
 SELECT is(
   (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
