@@ -26,6 +26,9 @@ PREFIX ?= /usr/local
 TOPOLOGY ?=
 TOPOLOGY_PGPORT ?= 55440
 TOPOLOGY_BOUNCER_PORT ?= 6440
+# make test TOPOLOGY=sharded: its own nodes and pgbouncers, from these ports on.
+TEST_TOPOLOGY_PGPORT ?= 55450
+TEST_TOPOLOGY_BOUNCER_PORT ?= 6450
 SYSCONFDIR ?= /etc
 DEPS_LIST ?= $(CURDIR)/etc/debian-packages.txt
 # SANITIZE=1 builds (and serves, and tests) everything with ASan and UBSan.
@@ -59,8 +62,15 @@ run:
 	@scripts/run.sh
 ## make test      everything in a throwaway cluster, then every test suite;
 ##                the last line is `N passed, N failed, N skipped`
+##                (TOPOLOGY=sharded: the HTTP suites and the race through a
+##                throwaway proxy and its partitions)
 test: deps build
+ifeq ($(TOPOLOGY),sharded)
+	@scripts/with-topology.sh '$(VAR)/test-sharded' $(TEST_TOPOLOGY_PGPORT) $(TEST_TOPOLOGY_BOUNCER_PORT) \
+	  tests/harness tests/http/*.t tests/concurrency/race.t
+else
 	@$(fresh) '$(VAR)/test' $(TEST_PGPORT) 'CREATE EXTENSION IF NOT EXISTS pgtap' tests/harness
+endif
 ## make bench     each hot call against its ceiling, growth, a sale-open surge (~5 min);
 ##                TOPOLOGY=sharded: the proxy's hop per call against one database,
 ##                two sales on two partitions at once, the far-back poll (~3 min)

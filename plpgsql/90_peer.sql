@@ -48,6 +48,20 @@ RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.cancel_reservation(p_api_key, p_token, p_reservation_id); END $$;
 
+CREATE OR REPLACE FUNCTION peer.token_known(p_token text)
+RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  PERFORM ticket.find_token(p_token);
+  RETURN true;
+EXCEPTION WHEN SQLSTATE 'T401B' THEN
+  RETURN false;
+END
+$$;
+COMMENT ON FUNCTION peer.token_known(text) IS
+  'Concert side: whether a queue token is one of this partition''s (for the proxy''s QUEUE_TOKEN_MISMATCH).';
+
 -- A payment's steps. The Idempotency-Key is the user's, so it is claimed and answered
 -- on the user's side, around the steps.
 
@@ -110,8 +124,22 @@ COMMENT ON FUNCTION peer.debit(bigint, text, bigint, bigint) IS 'User side, step
 
 CREATE OR REPLACE FUNCTION peer.pay_confirm(p_ref text, p_ledger_id bigint)
 RETURNS bigint
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
-AS $$ SELECT ticket.pay_confirm(p_ref, p_ledger_id) $$;
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+  -- The lock order of every seat path: the turn's token, then the reservation and the
+  -- seats. On one database the payment's first step holds the token until the sale; here
+  -- the sale is a transaction of its own, which locks the user's other holds and their
+  -- seats (to release them) before it ends the turn: locked only then, the token
+  -- deadlocked with a cancel of one of those holds (40P01 in tests/concurrency/race.t
+  -- on the sharded topology).
+  PERFORM 1 FROM ticket.queue_tokens t
+  WHERE (t.user_id, t.concert_id) = (SELECT r.user_id, r.concert_id FROM ticket.reservations r WHERE r.payment_ref = p_ref)
+    AND t.status = 'ACTIVE'
+  FOR UPDATE;
+  RETURN ticket.pay_confirm(p_ref, p_ledger_id);
+END
+$$;
 COMMENT ON FUNCTION peer.pay_confirm(text, bigint) IS 'Concert side, step 3: ticket.pay_confirm; the payment id.';
 
 CREATE OR REPLACE FUNCTION peer.pay_release(p_ref text)

@@ -68,3 +68,30 @@ END
 $$;
 COMMENT ON FUNCTION route.reraise(text, text, text, text) IS
   'Raise an error caught around a routed call as the partition raised it (SQLSTATE, message, DETAIL, HINT); PL/Proxy''s own failures as 08006 (503).';
+
+CREATE OR REPLACE FUNCTION route.reraise_gated(p_token text, p_state text, p_message text, p_detail text, p_hint text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_known boolean;
+BEGIN
+  -- One database finds a token of another concert and refuses it as such (403); the
+  -- partition of this call's concert may not have it, and says unknown (401): then
+  -- the partition the token names is asked whether it knows it.
+  IF p_state = 'T401B' AND p_token IS NOT NULL THEN
+    BEGIN
+      v_known := route.token_known(route.token_slot(p_token), p_token);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS p_state = RETURNED_SQLSTATE, p_message = MESSAGE_TEXT,
+        p_detail = PG_EXCEPTION_DETAIL, p_hint = PG_EXCEPTION_HINT;
+    END;
+    IF v_known THEN
+      RAISE EXCEPTION USING ERRCODE = 'T403A', MESSAGE = 'this queue token belongs to another user or concert';
+    END IF;
+  END IF;
+  PERFORM route.reraise(p_state, p_message, p_detail, p_hint);
+END
+$$;
+COMMENT ON FUNCTION route.reraise_gated(text, text, text, text, text) IS
+  'route.reraise for a call gated by a queue token: a token the concert''s partition does not know but its own does is QUEUE_TOKEN_MISMATCH, as on one database.';

@@ -73,6 +73,10 @@ CREATE OR REPLACE FUNCTION route.queue_status(p_slot int, p_token text)
 RETURNS api.reply LANGUAGE plproxy
 AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM api.queue_status(p_token); $$;
 
+CREATE OR REPLACE FUNCTION route.token_known(p_slot int, p_token text)
+RETURNS boolean LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT peer.token_known(p_token) AS token_known; $$;
+
 CREATE OR REPLACE FUNCTION route.leave_queue(p_slot int, p_token text)
 RETURNS api.reply LANGUAGE plproxy
 AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM api.leave_queue(p_token); $$;

@@ -237,7 +237,7 @@ BEGIN
   RETURN route.available_dates(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise(s, m, d, h);
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.available_dates(text, text, bigint) IS
@@ -267,7 +267,7 @@ BEGIN
   RETURN route.seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id, p_date);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise(s, m, d, h);
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.seat_map(text, text, bigint, date) IS
@@ -283,7 +283,7 @@ BEGIN
   RETURN route.hold_seat(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise(s, m, d, h);
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.hold_seat(text, text, bigint, date, int[]) IS
@@ -299,7 +299,7 @@ BEGIN
   RETURN route.get_reservation(route.slot(p_reservation_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_reservation_id);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise(s, m, d, h);
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.get_reservation(text, text, bigint) IS
@@ -316,7 +316,7 @@ BEGIN
     p_api_key, p_token, p_reservation_id);
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise(s, m, d, h);
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.cancel_reservation(text, text, bigint) IS
@@ -395,7 +395,7 @@ BEGIN
   RETURN v_reply;
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise(s, m, d, h);
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.pay_reservation(text, text, bigint, text) IS

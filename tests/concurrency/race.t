@@ -5,7 +5,11 @@
 # Afterwards: no seat ever had two live holders or two sales, every 201 is one row,
 # balances equal their ledgers, each key moved money once, and the invariants hold.
 # Needs PGHOST/PGPORT/PGDATABASE/PGUSER of a migrated database (tests/harness sets them).
+# On the sharded topology that is the proxy, where the race runs; the rows it left are
+# looked at on the concert's partition and on every user partition.
 set -euo pipefail
+# shellcheck source=tests/lib/partitions.sh
+. "$(dirname "$0")/../lib/partitions.sh"
 
 CLIENTS=${RACE_CLIENTS:-60}
 TX=${RACE_TX:-150}
@@ -25,18 +29,32 @@ ok() { # ok CONDITION-AS-SQL DESCRIPTION
 
 echo "1..10"
 
-"${psql[@]}" >/dev/null <<'SQL'
+# The concert, and its performance's date where the concert's rows are.
+cid=$("${psql[@]}" -c "SELECT admin.create_concert('Race', 'Test hall', ARRAY[now() + interval '3 days'], 10,
+                                                   ARRAY[1000]::bigint[], 5, 2, 1000)")
+# on_concert QUERY, on_users QUERY: QUERY where the concert's rows are, and where the
+# users' are (one line per user partition); on one database, there.
+on_concert() {
+  if sharded; then "${psql[@]}" -d "$(partition_url concerts "$cid")" -c "$1"; else "${psql[@]}" -c "$1"; fi
+}
+on_users() {
+  local url
+  if ! sharded; then "${psql[@]}" -c "$1"; return; fi
+  for url in $(partition_urls users); do "${psql[@]}" -d "$url" -c "$1"; done
+}
+on_date=$(on_concert "SELECT on_date FROM ticket.concert_dates WHERE concert_id = $cid")
+
+"${psql[@]}" -v cid="$cid" -v on_date="$on_date" >/dev/null <<'SQL'
 DROP SCHEMA IF EXISTS race CASCADE;
 CREATE SCHEMA race;
--- The users, their raw keys and tokens (only the test knows them).
-CREATE TABLE race.users (n int PRIMARY KEY, key text, token text);
+-- The users, their ids, raw keys and tokens (only the test knows them).
+CREATE TABLE race.users (n int PRIMARY KEY, uid bigint, key text, token text);
 -- What every call answered: the status or SQLSTATE, and the reservation it made.
 CREATE TABLE race.calls (kind text, n int, seat int, outcome text, reservation_id bigint, idem text);
-SELECT admin.create_concert('Race', 'Test hall', ARRAY[now() + interval '3 days'], 10,
-                            ARRAY[1000]::bigint[], 5, 2, 1000) AS id \gset
-CREATE TABLE race.concert AS SELECT :id::bigint AS id,
-  (SELECT on_date FROM ticket.concert_dates WHERE concert_id = :id) AS on_date;
-INSERT INTO race.users (n, key) SELECT n, (api.create_user('racer' || n)).body->>'api_key' FROM generate_series(1, 120) n;
+CREATE TABLE race.concert AS SELECT :cid::bigint AS id, :'on_date'::date AS on_date;
+INSERT INTO race.users (n, uid, key)
+SELECT n, (u.body->>'user_id')::bigint, u.body->>'api_key'
+FROM generate_series(1, 120) n CROSS JOIN LATERAL api.create_user('racer' || n) u;
 UPDATE race.users SET token = (api.issue_token(key, (SELECT id FROM race.concert))).body->>'token';
 -- Wallets 1..100 get enough for one seat or two; 101..120 get nothing (their payments fail with 402).
 SELECT api.charge_wallet(key, 1000 + (n % 2) * 1000, NULL) FROM race.users WHERE n <= 100;
@@ -108,6 +126,9 @@ SQL
 grep -E '^(number of transactions actually processed|tps)' "$work/pgbench.log" | sed 's/^/# /'
 "${psql[@]}" -c "SELECT kind || ' ' || outcome || ': ' || count(*) FROM race.calls GROUP BY kind, outcome ORDER BY kind, outcome" | sed 's/^/# /'
 
+# The race's users, all and the five whose wallets the charges shared.
+uids=$("${psql[@]}" -c "SELECT string_agg(uid::text, ',') FROM race.users")
+uids5=$("${psql[@]}" -c "SELECT string_agg(uid::text, ',') FROM race.users WHERE n <= 5")
 ok "(SELECT count(*) FROM race.calls) = $CLIENTS * $TX" \
    "every one of the $((CLIENTS * TX)) calls answered (no client aborted)"
 ok "NOT EXISTS (SELECT 1 FROM race.calls WHERE outcome NOT IN ('none', '200', '201', '204', 'T409A', 'T409B', 'T409C', 'T402A', 'T410A', 'T401C'))" \
@@ -116,29 +137,27 @@ ok "(SELECT count(*) FROM race.calls WHERE kind = 'hold' AND outcome = '201') > 
     AND (SELECT count(*) FROM race.calls WHERE kind = 'hold' AND outcome = 'T409A') > 0" \
    "the seats were really contended: many holds won, many lost to SEAT_UNAVAILABLE"
 ok "(SELECT count(*) FROM race.calls WHERE kind = 'hold' AND outcome = '201')
-    = (SELECT count(*) FROM ticket.reservations WHERE concert_id = (SELECT id FROM race.concert))" \
+    = $(on_concert "SELECT count(*) FROM ticket.reservations WHERE concert_id = $cid")" \
    "every 201 of a hold is exactly one reservation row"
-ok "NOT EXISTS (SELECT 1 FROM ticket.reservation_seats a JOIN ticket.reservation_seats b
-                ON a.seat_id = b.seat_id AND a.reservation_id < b.reservation_id AND a.claim && b.claim)" \
+ok "'$(on_concert "SELECT NOT EXISTS (SELECT 1 FROM ticket.reservation_seats a JOIN ticket.reservation_seats b
+                ON a.seat_id = b.seat_id AND a.reservation_id < b.reservation_id AND a.claim && b.claim)")'" \
    "no seat was ever claimed by two reservations at overlapping times"
-ok "(SELECT count(*) FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
-     WHERE d.concert_id = (SELECT id FROM race.concert) AND s.sold)
+ok "'$(on_concert "SELECT (SELECT count(*) FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
+     WHERE d.concert_id = $cid AND s.sold)
     = (SELECT count(*) FROM ticket.payments p JOIN ticket.reservation_seats rs USING (reservation_id)
-       JOIN ticket.reservations r ON r.id = p.reservation_id WHERE r.concert_id = (SELECT id FROM race.concert))" \
+       JOIN ticket.reservations r ON r.id = p.reservation_id WHERE r.concert_id = $cid)")'" \
    "sold seats and paid seats are the same number: no seat sold twice or sold unpaid"
-ok "NOT EXISTS (SELECT 1 FROM race.users u JOIN ticket.users tu ON tu.api_key_hash = sha256(convert_to(u.key, 'UTF8'))
-                JOIN ticket.wallets w ON w.user_id = tu.id
-                WHERE w.balance <> (SELECT coalesce(sum(CASE WHEN type = 'PAYMENT' THEN -amount ELSE amount END), 0)
-                                    FROM ticket.ledger l WHERE l.user_id = tu.id))" \
+ok "$(on_users "SELECT count(*) FROM ticket.wallets w WHERE w.user_id IN ($uids)
+                AND w.balance <> (SELECT coalesce(sum(CASE WHEN type = 'PAYMENT' THEN -amount ELSE amount END), 0)
+                                  FROM ticket.ledger l WHERE l.user_id = w.user_id)" | awk '{ s += $1 } END { print s }') = 0" \
    "every balance equals the sum of its ledger"
 ok "NOT EXISTS (SELECT idem FROM race.calls WHERE kind = 'charge' AND idem IS NOT NULL AND outcome = '200'
                 GROUP BY n, idem HAVING count(DISTINCT reservation_id) <> 1)" \
    "a repeated Idempotency-Key always got the same transaction back"
-ok "(SELECT count(*) FROM ticket.ledger l JOIN ticket.users tu ON tu.id = l.user_id
-     JOIN race.users u ON tu.api_key_hash = sha256(convert_to(u.key, 'UTF8'))
-     WHERE l.type = 'CHARGE' AND u.n <= 5)
+ok "$(on_users "SELECT count(*) FROM ticket.ledger WHERE type = 'CHARGE' AND user_id IN ($uids5)" | awk '{ s += $1 } END { print s }')
     = 5 + (SELECT count(*) FROM race.calls WHERE kind = 'charge' AND idem IS NULL AND outcome = '200')
         + (SELECT count(DISTINCT (n, idem)) FROM race.calls WHERE kind = 'charge' AND idem IS NOT NULL AND outcome = '200')" \
    "charges moved money once per call without a key and once per distinct key"
-ok "NOT EXISTS (SELECT 1 FROM admin.check_invariants()) AND (SELECT difference FROM admin.books()) = 0" \
+ok "NOT EXISTS (SELECT 1 FROM admin.check_invariants())
+    AND $(on_users "SELECT abs(difference) FROM admin.books()" | awk '{ s += $1 } END { print s }') = 0" \
    "admin.check_invariants() is empty and the books balance"

@@ -10,8 +10,12 @@ set -euo pipefail
 # shellcheck source=tests/http/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# The server inherits this environment: the tests' libpq settings must not reach
+# its own connections (on the sharded topology, PL/Proxy's to the partitions'
+# pgbouncers, which refuse PGOPTIONS).
 cluster() {
-  VAR="$TICKET_VAR" PGPORT="$PGPORT" "$TICKET_ROOT/scripts/cluster.sh" "${1#cluster-}" >&2
+  env -u PGOPTIONS -u PGHOST -u PGDATABASE -u PGUSER VAR="$TICKET_VAR" PGPORT="$PGPORT" \
+    "$TICKET_ROOT/scripts/cluster.sh" "${1#cluster-}" >&2
 }
 # Whatever happens, the next test file finds the database up.
 # shellcheck disable=SC2317 # called by on_exit
@@ -191,7 +195,7 @@ errors() {
     -H "$(bearer "$ka")" -H "$(qtoken "$ta")"
   expect 201 "$mode: A holds seat 3" '.status == "HELD"'
   rid2=$(jv .reservation_id)
-  sql "UPDATE ticket.reservations SET expires_at = now() - interval '1 second' WHERE id = $rid2;
+  sql_concert "$rid2" "UPDATE ticket.reservations SET expires_at = now() - interval '1 second' WHERE id = $rid2;
        UPDATE ticket.seats SET held_until = now() - interval '1 second' WHERE reservation_id = $rid2;
        UPDATE ticket.reservation_seats
           SET claim = tstzrange(least(lower(claim), now() - interval '2 seconds'), now() - interval '1 second')
@@ -229,7 +233,7 @@ errors() {
   req POST "/api/reservations/$rid2/payment" -d '' -H "$(bearer "$ka")" -H "$(qtoken "$ta")" \
     -H 'Idempotency-Key: shared'
   expect_error 410 HOLD_EXPIRED "$mode: a failed payment under key 'shared' (not kept)"
-  sql "INSERT INTO ticket.idempotency_keys (user_id, key, request) VALUES ($uid, 'stuck', 'charge 1000')"
+  sql_user "$uid" "INSERT INTO ticket.idempotency_keys (user_id, key, request) VALUES ($uid, 'stuck', 'charge 1000')"
   post /api/wallet/charge '{"amount": 1000}' -H "$(bearer "$ka")" -H 'Idempotency-Key: stuck'
   expect_error 409 IDEMPOTENCY_IN_PROGRESS "$mode: a key whose first request has no answer yet is 409"
   req GET /api/wallet -H "$(bearer "$kc")"

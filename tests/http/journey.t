@@ -13,7 +13,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 journey() {
-  local mode=$1 port=$2 ka kb ta tb cid day rid seat price amount tx body pay
+  local mode=$1 port=$2 ua ka kb ta tb cid day rid seat price amount tx body pay
   start_service "$mode" "$port"
   diag "mode $mode on port $port"
 
@@ -22,7 +22,7 @@ journey() {
   expect 201 "$mode: POST /api/users is 201 with user_id, name and api_key" \
     ".name == \"alice-$mode\"" '.user_id != null' \
     '.api_key | type == "string" and length > 20' 'keys == ["api_key", "name", "user_id"]'
-  ka=$(jv .api_key)
+  ka=$(jv .api_key) ua=$(jv .user_id)
 
   post /api/wallet/charge '{"amount": 200000}' -H "$(bearer "$ka")" -H "Idempotency-Key: charge-$mode"
   expect 200 "$mode: charge with an Idempotency-Key is 200" \
@@ -35,7 +35,7 @@ journey() {
     '.transactions | length == 1' ".transactions[0].id == $tx" \
     '.transactions[0] | .type == "CHARGE" and .amount == 200000 and .balance_after == 200000
        and .reservation_id == null and (.created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*([+-][0-9]{2}:[0-9]{2}|Z)$"))'
-  is "$(sql "SELECT count(*) FROM ticket.ledger
+  is "$(sql_user "$ua" "SELECT count(*) FROM ticket.ledger
              WHERE user_id = (SELECT user_id FROM ticket.ledger WHERE id = $tx)")" 1 \
     "$mode: one ledger row in the database"
   post /api/wallet/charge '{"amount": 1000}' -H "$(bearer "$ka")" -H "Idempotency-Key: charge-$mode"
@@ -117,7 +117,7 @@ journey() {
     ".transactions[0] | .type == \"PAYMENT\" and .amount == $price and .balance_after == $((200000 - price))
        and .reservation_id == $rid" \
     ".transactions[1].id == $tx" '.transactions[0].id > .transactions[1].id'
-  amount=$(sql "SELECT count(*) || ' ' || sum(amount) FROM ticket.payments WHERE reservation_id = $rid")
+  amount=$(sql_concert "$rid" "SELECT count(*) || ' ' || sum(amount) FROM ticket.payments WHERE reservation_id = $rid")
   is "$amount" "1 $price" "$mode: one payment row in the database"
 
   req GET "/api/reservations/$rid" -H "$(bearer "$ka")"

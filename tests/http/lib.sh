@@ -13,7 +13,13 @@
 #            checks against docs/openapi.yaml (TICKET_EXCHANGE_LOG= to skip).
 #   service  start_service fastcgi|cgi PORT (tests/lib/service.sh), stopped
 #            by finish or on any exit.
-#   psql     sql 'SELECT ...' as the database owner, one value per line.
+#   psql     sql 'SELECT ...' as the database owner, one value per line;
+#            sql_concert ID '...', sql_user ID '...' where that concert's (or
+#            reservation's) or user's rows are.  On one database all three run
+#            on it; on the sharded topology (scripts/with-topology.sh: make
+#            test TOPOLOGY=sharded) sql runs on the proxy, which has no tables
+#            but admin.create_concert and admin.check_invariants, and the
+#            others on the partition the id names.
 #
 # Every file ends with finish, which stops its services and then checks
 # that the programs wrote no sanitizer report to $TICKET_VAR/log/programs.log
@@ -201,6 +207,19 @@ sql() {
   local q=$1; shift
   psql -X -q -At -v ON_ERROR_STOP=1 "$@" -c "$q"
 }
+
+# shellcheck source=tests/lib/partitions.sh
+. "$TICKET_ROOT/tests/lib/partitions.sh"
+
+# sql_on SIDE ID QUERY [psql args...]: sql where ID is.
+sql_on() {
+  local side=$1 id=$2 q=$3; shift 3
+  if ! sharded; then sql "$q" "$@"; return; fi
+  psql -X -q -At -v ON_ERROR_STOP=1 "$@" -d "$(partition_url "$side" "$id")" -c "$q"
+}
+# sql_concert ID QUERY: where concert (or reservation) ID is; sql_user ID QUERY: user ID.
+sql_concert() { sql_on concerts "$@"; }
+sql_user() { sql_on users "$@"; }
 
 # A concert, like admin.create_concert's arguments after the title; prints its id.
 # new_concert SEATS HOLD_MINUTES MAX_SEATS_PER_USER MAX_ACTIVE

@@ -112,13 +112,13 @@ race() {
   others=$(jq -c '[.[] | select(.status != 201 and (.status != 409 or .code != "SEAT_UNAVAILABLE"))] | .[:5]' <<<"$JSON")
   [ "$others" = '[]' ] || diag "unexpected answers: $others"
   winners=$(jq -r '.[] | select(.status == 201) | "\(.seat) \(.rid)"' <<<"$JSON" | sort -n)
-  held=$(sql "SELECT s.seat_no || ' ' || s.reservation_id
+  held=$(sql_concert "$cid" "SELECT s.seat_no || ' ' || s.reservation_id
                 FROM ticket.seats s JOIN ticket.concert_dates d ON d.id = s.date_id
                WHERE d.concert_id = $cid AND s.held_until > now() ORDER BY s.seat_no")
   is "$held" "$winners" "$mode: the database's holder of each seat is the client that got 201"
-  is "$(sql "SELECT count(*) FROM ticket.reservations WHERE concert_id = $cid")" "$SEATS" \
+  is "$(sql_concert "$cid" "SELECT count(*) FROM ticket.reservations WHERE concert_id = $cid")" "$SEATS" \
     "$mode: no reservation but the $SEATS winners"
-  is "$(sql "SELECT count(*) FROM ticket.reservation_seats rs JOIN ticket.reservations r ON r.id = rs.reservation_id
+  is "$(sql_concert "$cid" "SELECT count(*) FROM ticket.reservation_seats rs JOIN ticket.reservations r ON r.id = rs.reservation_id
               WHERE r.concert_id = $cid")" "$SEATS" "$mode: one seat claim per winner"
   is "$(sql 'SELECT count(*) FROM admin.check_invariants()')" 0 "$mode: admin.check_invariants() is empty"
   unset JSON

@@ -29,7 +29,7 @@ routes() {
   post /api/users $' \r\n\t{"name": "spaced"}\n'
   expect 201 "$mode: whitespace around the JSON is fine" '.name == "spaced"'
   k=$(jv .api_key) uid=$(jv .user_id)
-  is "$(sql "SELECT name FROM ticket.users WHERE id = $uid")" spaced "$mode: the user is in the database"
+  is "$(sql_user "$uid" "SELECT name FROM ticket.users WHERE id = $uid")" spaced "$mode: the user is in the database"
 
   # ---- GET /api/wallet, POST /api/wallet/charge: api.get_wallet(key), api.charge_wallet(key, amount, idem)
   req GET /api/wallet -H "$(bearer "$k")"
@@ -41,12 +41,12 @@ routes() {
   req POST /api/wallet/charge -H "$(bearer "$k")" -H 'Content-Type: application/json; charset=utf-8' \
     -H 'Idempotency-Key: charge 1/2 {x}' --data-binary '{"amount":1}'
   expect 200 "$mode: charge with a charset and a key with spaces" '.balance == 1'
-  is "$(sql "SELECT request || '|' || status FROM ticket.idempotency_keys WHERE user_id = $uid AND key = 'charge 1/2 {x}'")" \
+  is "$(sql_user "$uid" "SELECT request || '|' || status FROM ticket.idempotency_keys WHERE user_id = $uid AND key = 'charge 1/2 {x}'")" \
     'charge 1|200' "$mode: the Idempotency-Key reaches the database verbatim"
   key255=$(printf 'k%.0s' {1..255})
   post /api/wallet/charge '{"amount": 2}' -H "$(bearer "$k")" -H "Idempotency-Key: $key255"
   expect 200 "$mode: a 255-character Idempotency-Key is taken" '.balance == 3'
-  is "$(sql "SELECT count(*) FROM ticket.idempotency_keys WHERE user_id = $uid AND length(key) = 255")" 1 \
+  is "$(sql_user "$uid" "SELECT count(*) FROM ticket.idempotency_keys WHERE user_id = $uid AND length(key) = 255")" 1 \
     "$mode: and kept whole"
   pad=$(head -c 16000 /dev/zero | tr '\0' p)
   n=$(printf '{"amount": 4, "pad": "%s"}' "$pad" | wc -c)
@@ -102,7 +102,7 @@ routes() {
     -H "$(bearer "$k")" -H "$(qtoken "$tok")"
   expect 201 "$mode: two seats in one hold" '.seat_nos == [7, 8]' '.amount == 300000'
   rid=$(jv .reservation_id)
-  is "$(sql "SELECT string_agg(s.seat_no::text, ',' ORDER BY s.seat_no) FROM ticket.reservation_seats rs
+  is "$(sql_concert "$rid" "SELECT string_agg(s.seat_no::text, ',' ORDER BY s.seat_no) FROM ticket.reservation_seats rs
               JOIN ticket.seats s ON s.id = rs.seat_id WHERE rs.reservation_id = $rid")" 7,8 \
     "$mode: the database holds seats 7 and 8 for it"
   req GET "/api/reservations/$rid" -H "$(bearer "$k")"
@@ -125,7 +125,7 @@ routes() {
   req POST "/api/reservations/$rid2/payment" -H "$(bearer "$k")" -H "$(qtoken "$tok")" \
     -H 'Content-Type: text/plain' -H 'Idempotency-Key: pay-1' --data-binary ''
   expect 201 "$mode: an empty payment body needs no JSON Content-Type" '.status == "CONFIRMED"' ".reservation_id == $rid2"
-  is "$(sql "SELECT request FROM ticket.idempotency_keys WHERE user_id = $uid AND key = 'pay-1'")" \
+  is "$(sql_user "$uid" "SELECT request FROM ticket.idempotency_keys WHERE user_id = $uid AND key = 'pay-1'")" \
     "pay reservation $rid2" "$mode: the payment's Idempotency-Key reaches the database"
   post "/api/reservations/$rid2/payment" '{}' -H "$(bearer "$k")" -H "$(qtoken "$tok")" -H 'Idempotency-Key: pay-1'
   expect 201 "$mode: the replay with a {} body" ".reservation_id == $rid2"

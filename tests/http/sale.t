@@ -70,7 +70,7 @@ sale() {
   expect_error 409 QUEUE_NOT_OPEN "$mode: /shuffle/entries before the opening is 409 QUEUE_NOT_OPEN"
 
   # ---- PRE_QUEUE: the pre-queue opened 30 minutes ago, the sale opens in 30
-  sql "UPDATE ticket.concerts SET sale_opens_at = now() + interval '30 minutes' WHERE id = $cid" >/dev/null
+  sql_concert "$cid" "UPDATE ticket.concerts SET sale_opens_at = now() + interval '30 minutes' WHERE id = $cid" >/dev/null
   listed "$cid"
   JSON=$LISTED expect 200 "$mode: the list shows PRE_QUEUE" '.status == "PRE_QUEUE"'
   opens=$(jq -r .sale_opens_at <<<"$LISTED")
@@ -80,7 +80,7 @@ sale() {
   for u in a b c; do
     if [ "$u" = b ]; then
       # The opening comes closer: in 5 minutes.
-      sql "UPDATE ticket.concerts SET sale_opens_at = now() + interval '5 minutes' WHERE id = $cid" >/dev/null
+      sql_concert "$cid" "UPDATE ticket.concerts SET sale_opens_at = now() + interval '5 minutes' WHERE id = $cid" >/dev/null
       req GET "/api/concerts/$cid"; opens=$(jv .sale_opens_at)
     fi
     req POST "/api/concerts/$cid/queue" -d '' -H "$(bearer "${keys[$u]}")"
@@ -118,7 +118,7 @@ sale() {
     '.error.details.sale_opens_at != null'
 
   # ---- ON_SALE: the opening is due; the first poll opens it
-  sql "UPDATE ticket.concerts SET sale_opens_at = now() - interval '1 second' WHERE id = $cid" >/dev/null
+  sql_concert "$cid" "UPDATE ticket.concerts SET sale_opens_at = now() - interval '1 second' WHERE id = $cid" >/dev/null
   req GET /api/queue -H "$(qtoken "${tokens[a]}")"
   expect 200 "$mode: the first poll after the opening is WAITING or ACTIVE" \
     '.status == "WAITING" or .status == "ACTIVE"'
@@ -170,8 +170,8 @@ sale() {
   expect 200 "$mode: the late join is not in the shuffle" '.entries == 3'
 
   # ---- a date whose booking opens an hour after the sale
-  late=$(sql "SELECT admin.add_date($cid, now() + interval '8 days', p_booking_opens_at => now() + interval '1 hour')")
-  late=$(sql "SELECT on_date FROM ticket.concert_dates WHERE id = $late")
+  late=$(sql_concert "$cid" "SELECT admin.add_date($cid, now() + interval '8 days', p_booking_opens_at => now() + interval '1 hour')")
+  late=$(sql_concert "$cid" "SELECT on_date FROM ticket.concert_dates WHERE id = $late")
   u=${who[$(jq -r '.[0]' <<<"$order")]}
   req GET "/api/concerts/$cid/dates" -H "$(bearer "${keys[$u]}")" -H "$(qtoken "${tokens[$u]}")"
   expect 200 "$mode: both dates are listed, the later with its booking_opens_at" \

@@ -20,7 +20,7 @@ SELECT functions_are('peer', ARRAY['authenticate', 'issue_token', 'available_dat
                                    'pay_reserve', 'debit', 'pay_confirm', 'pay_release', 'paying', 'abort_debit',
                                    'payments', 'debits', 'check_invariants', 'refund_begin', 'refund_reserve',
                                    'credit', 'refund_confirm', 'refunds_pending', 'refunds', 'credits',
-                                   'standby_seat_map', 'standby_queue_status'],
+                                   'standby_seat_map', 'standby_queue_status', 'token_known'],
   'schema peer has exactly the partitions'' side of routed calls');
 SELECT is(
   (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
