@@ -270,7 +270,7 @@ def recover(what):
         if rc == 0 and paying == 0:
             return confirmed, released
         time.sleep(0.2)
-    tap.diag("%s: recovery did not finish: %s" % (what, err))
+    tap.diag("%s: recovery did not finish: %s %s (the proxy's log says why)" % (what, rows, err))
     return None
 
 
