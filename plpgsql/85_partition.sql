@@ -29,7 +29,9 @@ BEGIN
     ALTER TABLE ticket.payments DROP CONSTRAINT IF EXISTS payments_ledger_id_key,
                                 ADD CONSTRAINT payments_user_ledger_key UNIQUE (user_id, ledger_id);
   END IF;
-  ALTER TABLE ticket.refunds DROP CONSTRAINT IF EXISTS refunds_ledger_id_fkey;
+  -- The same for a refund's: its credit's row is unique on the user's side (credits).
+  ALTER TABLE ticket.refunds DROP CONSTRAINT IF EXISTS refunds_ledger_id_fkey,
+                             DROP CONSTRAINT IF EXISTS refunds_ledger_id_key;
   ALTER TABLE ticket.ledger DROP CONSTRAINT IF EXISTS ledger_reservation_id_fkey;
   -- A payment's and a refund's steps meet on the proxy, which recovers them
   -- (admin.recover_payments and admin.recover_refunds there).

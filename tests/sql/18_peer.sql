@@ -4,7 +4,7 @@
 -- else, a vouch for another user, or a user partition looks the key up and refuses a
 -- forged one. peer.* is ticket_proxy's alone.
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 \ir fixtures.psql
 
 SELECT admin.create_concert('Peer', 'Hall', ARRAY[now() + interval '7 days'], 4) AS cid \gset
@@ -62,6 +62,17 @@ SELECT throws_ok(format('SELECT peer.authenticate(%L)', :'forged'), 'T401A', 'mi
 RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = :cid AND user_id = :alice_id), 1::bigint,
   'one token for alice, made through the vouch');
+
+-- A concert partition: a ledger row's id is its user partition's, unique only with its user.
+RESET SESSION AUTHORIZATION;
+UPDATE ticket.node SET side = 'all';
+SELECT ticket.become_partition('concerts');
+SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint
+           WHERE conrelid IN ('ticket.payments'::regclass, 'ticket.refunds'::regclass)
+             AND contype IN ('u', 'f') AND conname ~ 'ledger|user_id'),
+          ARRAY['payments_user_ledger_key'],
+  'become_partition(concerts): no key to the other side; a payment''s ledger row is unique with its user, a refund''s not at all');
+SELECT is(ticket.node_side(), 'concerts', 'become_partition(concerts): the node says which side it serves');
 
 SELECT * FROM finish();
 ROLLBACK;
