@@ -11,6 +11,15 @@ LANGUAGE sql IMMUTABLE
 AS $$ SELECT (coalesce(p_id, 0) & 1023)::int $$;
 COMMENT ON FUNCTION route.slot(bigint) IS 'The slot (0 to 1023) of a user or concert id: PL/Proxy masks it to a partition.';
 
+CREATE OR REPLACE FUNCTION route.partitions(p_cluster text)
+RETURNS int
+LANGUAGE sql STABLE
+AS $$
+  SELECT count(*)::int FROM pg_foreign_server s, unnest(s.srvoptions) o
+  WHERE s.srvname = p_cluster AND o ~ '^p[0-9]+='
+$$;
+COMMENT ON FUNCTION route.partitions(text) IS 'How many partitions a PL/Proxy cluster has (admin.set_cluster).';
+
 CREATE OR REPLACE FUNCTION route.user_slot(p_api_key text)
 RETURNS int
 LANGUAGE plpgsql IMMUTABLE

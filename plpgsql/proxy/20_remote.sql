@@ -146,9 +146,10 @@ CREATE OR REPLACE FUNCTION route.pay_release(p_slot int, p_ref text)
 RETURNS text LANGUAGE plproxy
 AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT peer.pay_release(p_ref) AS pay_release; $$;
 
-CREATE OR REPLACE FUNCTION route.paying(p_older_than interval)
+-- One partition at a time: recovery goes on past a concert node that is down.
+CREATE OR REPLACE FUNCTION route.paying(p_slot int, p_older_than interval)
 RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint) LANGUAGE plproxy
-AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM peer.paying(p_older_than); $$;
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM peer.paying(p_older_than); $$;
 
 CREATE OR REPLACE FUNCTION route.abort_debit(p_slot int, p_user_id bigint, p_ref text, p_reservation_id bigint,
                                              p_amount bigint, OUT outcome text, OUT ledger_id bigint)
@@ -200,9 +201,9 @@ CREATE OR REPLACE FUNCTION route.refund_confirm(p_slot int, p_ref text, p_ledger
 RETURNS void LANGUAGE plproxy
 AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT peer.refund_confirm(p_ref, p_ledger_id); $$;
 
-CREATE OR REPLACE FUNCTION route.refunds_pending(p_older_than interval)
+CREATE OR REPLACE FUNCTION route.refunds_pending(p_slot int, p_older_than interval)
 RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint) LANGUAGE plproxy
-AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM peer.refunds_pending(p_older_than); $$;
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM peer.refunds_pending(p_older_than); $$;
 
 CREATE OR REPLACE FUNCTION route.refunds()
 RETURNS TABLE (ref text, user_id bigint, reservation_id bigint, amount bigint, ledger_id bigint) LANGUAGE plproxy

@@ -60,24 +60,32 @@ CREATE OR REPLACE FUNCTION admin.recover_payments(p_older_than interval DEFAULT 
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_p record;
-  v_d record;
+  v_part int;
+  v_p    record;
+  v_d    record;
 BEGIN
   confirmed := 0;
   released := 0;
   failed := 0;
-  FOR v_p IN SELECT * FROM route.paying(p_older_than) LOOP
+  FOR v_part IN 0 .. route.partitions('concerts') - 1 LOOP
     BEGIN
-      v_d := route.abort_debit(route.slot(v_p.user_id), v_p.user_id, v_p.ref, v_p.reservation_id, v_p.amount);
-      IF v_d.outcome = 'DEBITED' THEN
-        PERFORM route.pay_confirm(route.slot(v_p.reservation_id), v_p.ref, v_d.ledger_id);
-        confirmed := confirmed + 1;
-      ELSE
-        PERFORM route.pay_release(route.slot(v_p.reservation_id), v_p.ref);
-        released := released + 1;
-      END IF;
+      FOR v_p IN SELECT * FROM route.paying(v_part, p_older_than) LOOP
+        BEGIN
+          v_d := route.abort_debit(route.slot(v_p.user_id), v_p.user_id, v_p.ref, v_p.reservation_id, v_p.amount);
+          IF v_d.outcome = 'DEBITED' THEN
+            PERFORM route.pay_confirm(route.slot(v_p.reservation_id), v_p.ref, v_d.ledger_id);
+            confirmed := confirmed + 1;
+          ELSE
+            PERFORM route.pay_release(route.slot(v_p.reservation_id), v_p.ref);
+            released := released + 1;
+          END IF;
+        EXCEPTION WHEN OTHERS THEN
+          RAISE WARNING 'payment % of reservation % not recovered yet: %', v_p.ref, v_p.reservation_id, SQLERRM;
+          failed := failed + 1;
+        END;
+      END LOOP;
     EXCEPTION WHEN OTHERS THEN
-      RAISE WARNING 'payment % of reservation % not recovered yet: %', v_p.ref, v_p.reservation_id, SQLERRM;
+      RAISE WARNING 'concert partition % not reached; its payments wait for the next run: %', v_part, SQLERRM;
       failed := failed + 1;
     END;
   END LOOP;
@@ -149,15 +157,22 @@ RETURNS int
 LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_rf record;
-  v_n  int := 0;
+  v_part int;
+  v_rf   record;
+  v_n    int := 0;
 BEGIN
-  FOR v_rf IN SELECT * FROM route.refunds_pending(p_older_than) LOOP
+  FOR v_part IN 0 .. route.partitions('concerts') - 1 LOOP
     BEGIN
-      PERFORM route.refund_credit(v_rf.user_id, v_rf.ref, v_rf.reservation_id, v_rf.amount);
-      v_n := v_n + 1;
+      FOR v_rf IN SELECT * FROM route.refunds_pending(v_part, p_older_than) LOOP
+        BEGIN
+          PERFORM route.refund_credit(v_rf.user_id, v_rf.ref, v_rf.reservation_id, v_rf.amount);
+          v_n := v_n + 1;
+        EXCEPTION WHEN OTHERS THEN
+          RAISE WARNING 'refund % of reservation % not recovered yet: %', v_rf.ref, v_rf.reservation_id, SQLERRM;
+        END;
+      END LOOP;
     EXCEPTION WHEN OTHERS THEN
-      RAISE WARNING 'refund % of reservation % not recovered yet: %', v_rf.ref, v_rf.reservation_id, SQLERRM;
+      RAISE WARNING 'concert partition % not reached; its refunds wait for the next run: %', v_part, SQLERRM;
     END;
   END LOOP;
   RETURN v_n;
