@@ -387,6 +387,12 @@ UNION ALL
     AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf
                     WHERE rf.ref = c.ref AND rf.reservation_id = c.reservation_id AND rf.amount = c.amount)
 UNION ALL
+  -- Recovery finishes or releases a payment PAYING for a minute; one PAYING for longer
+  -- means it is not running, or fails (its debit may be taken: the payment is owed).
+  SELECT 'a payment finishes within minutes', format('reservation %s (%s) paying since %s', r.id, r.payment_ref, r.paying_since)
+  FROM ticket.reservations r
+  WHERE r.status = 'PAYING' AND r.paying_since < now() - interval '5 minutes'
+UNION ALL
   -- Recovery credits a pending refund after a minute; one pending for longer means it
   -- is not running, or fails.
   SELECT 'a refund is credited within minutes', format('refund %s (%s) pending since %s', rf.id, rf.ref, rf.created_at)

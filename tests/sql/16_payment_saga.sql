@@ -3,7 +3,7 @@
 -- or release, each idempotent by the reference, and recovery of a payment left
 -- between them. A crash is a step that never ran; time moves by moving paying_since.
 BEGIN;
-SELECT plan(27);
+SELECT plan(28);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.balance(p_key text) RETURNS bigint LANGUAGE sql AS
@@ -77,6 +77,9 @@ SELECT outcome AS od FROM ticket.debit(pg_temp.user_id(:'kd'), 'ref-d', :rd, 150
 SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL::text[],
   'invariants hold with a payment between its debit and its confirmation');
 SELECT pg_temp.stuck(:rd);
+UPDATE ticket.reservations SET paying_since = paying_since - interval '5 minutes' WHERE id = :rd;
+SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['a payment finishes within minutes'],
+  'a payment left PAYING past recovery''s minutes is reported (recovery not running, or failing)');
 SELECT results_eq('SELECT * FROM admin.recover_payments()', $$VALUES (1, 0)$$,
   'recover_payments: a payment stuck after its debit is confirmed');
 SELECT is((pg_temp.r(:rd)).status, 'CONFIRMED', '... CONFIRMED, with its payment');
