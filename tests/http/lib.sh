@@ -17,9 +17,9 @@
 #            sql_concert ID '...', sql_user ID '...' where that concert's (or
 #            reservation's) or user's rows are.  On one database all three run
 #            on it; on the sharded topology (scripts/with-topology.sh: make
-#            test TOPOLOGY=sharded) sql runs on the proxy, which has no tables
-#            but admin.create_concert and admin.check_invariants, and the
-#            others on the partition the id names.
+#            test TOPOLOGY=sharded) sql runs on the proxy (no tables there;
+#            admin.create_concert, admin.check_invariants and api.* route),
+#            the others on the partition the id names.
 #
 # Every file ends with finish, which stops its services and then checks
 # that the programs wrote no sanitizer report to $TICKET_VAR/log/programs.log
