@@ -71,26 +71,6 @@ while read -r name _ _ url; do node_url[$name]=$url; done < <(topology nodes)
 concert_parts=$(topology nodes | awk '$2 == "primary" && $3 ~ /^concerts\//' | wc -l)
 # The node of the concert partition that holds concert ID.
 concert_node() { echo "concerts-$(($1 & (concert_parts - 1)))"; }
-# A concert partition keeps payments.ledger_id UNIQUE, but each user partition numbers
-# its ledger from 1: two buyers of one concert on two user partitions collide there
-# (23505 payments_ledger_id_key, at pay_confirm after the debit). Until the topology
-# gives the ledger slot-aligned ids too, the bench does, as scripts/topology.sh's
-# own_slots does for users (a no-op once it is done there).
-user_parts=$(topology nodes | awk '$2 == "primary" && $3 ~ /^users\//' | wc -l)
-for n in $(topology nodes | awk '$2 == "primary" && $3 ~ /^users\// {print $1}'); do
-  said=$(psql -X -q -v ON_ERROR_STOP=1 -d "${node_url[$n]}" -v n="$user_parts" -v p="${n#users-}" <<'SQL'
-SELECT seqincrement <> :n AS unset FROM pg_sequence
-WHERE seqrelid = pg_get_serial_sequence('ticket.ledger', 'id')::regclass \gset
-\if :unset
-\echo stepped
-SELECT m - m % :n + :p + CASE WHEN m - m % :n + :p <= m THEN :n ELSE 0 END AS start
-FROM (SELECT coalesce(max(id), 0) AS m FROM ticket.ledger) x \gset
-ALTER TABLE ticket.ledger ALTER COLUMN id SET INCREMENT BY :n RESTART WITH :start;
-\endif
-SQL
-) || fail "stepping the ledger ids of $n failed"
-  [ "$said" != stepped ] || progress "$n: ledger ids stepped by $user_parts (payments.ledger_id would collide across user partitions)"
-done
 bouncer_url() { # NODE: as PL/Proxy reaches it (scripts/topology.sh's bouncer_url)
   local i; i=$(topology nodes | awk -v n="$1" '$1 == n {print NR - 1}')
   echo "host=$shard/nodes/$1/run port=$((BOUNCER_PORT + i)) dbname=ticket user=ticket_owner"
