@@ -255,7 +255,12 @@ DECLARE
   v_own record := ticket.reservation_for(p_api_key, p_token, p_reservation_id, true);
   v_r   ticket.reservations := v_own.r;
 BEGIN
-  IF ticket.reservation_status(v_r.status, v_r.expires_at) <> 'HELD' THEN
+  IF v_r.status = 'PAYING' THEN
+    -- A payment between its steps, which only a sharded topology lets others see: it is
+    -- the payment's (or recovery's) to finish or undo, as one database's cancel would
+    -- wait for the payment and find it CONFIRMED.
+    PERFORM ticket.fail('T409C', format('reservation %s is being paid', v_r.id));
+  ELSIF ticket.reservation_status(v_r.status, v_r.expires_at) <> 'HELD' THEN
     PERFORM ticket.fail('T409C', format('reservation %s is %s, not HELD', v_r.id,
       ticket.reservation_status(v_r.status, v_r.expires_at)));
   END IF;

@@ -3,7 +3,7 @@
 -- or release, each idempotent by the reference, and recovery of a payment left
 -- between them. A crash is a step that never ran; time moves by moving paying_since.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.balance(p_key text) RETURNS bigint LANGUAGE sql AS
@@ -74,6 +74,9 @@ SELECT is(pg_temp.balance(:'kc'), 200000::bigint, '... and takes nothing');
 -- A crash after the debit: recovery confirms
 SELECT ticket.pay_reserve(pg_temp.user_id(:'kd'), :'kd', :'td', :rd, 'ref-d') IS NOT NULL AS ok \gset
 SELECT outcome AS od FROM ticket.debit(pg_temp.user_id(:'kd'), 'ref-d', :rd, 150000) \gset
+SELECT throws_ok(format('SELECT api.cancel_reservation(%L, %L, %s)', :'kd', :'td', :rd), 'T409C',
+  format('reservation %s is being paid', :rd),
+  'a payment between its steps cannot be cancelled (RESERVATION_NOT_HELD), nor left half cancelled');
 SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL::text[],
   'invariants hold with a payment between its debit and its confirmation');
 SELECT pg_temp.stuck(:rd);
