@@ -38,47 +38,35 @@ after_sale() {
   req GET "/api/reservations/$rid" -H "$(bearer "$ka")"
   expect 200 "$mode: the paid reservation shows what a refund gives back, with the key alone" \
     '.status == "CONFIRMED"' '.refund.refund == 135000' '.refund.fee == 15000' '.refund.refundable_until != null'
-  # The proxy of the sharded topology does not route
-  # api.refund_reservation yet, so there these points are skipped, one by one.
-  if sharded; then
-    for what in "the refund is 200 REFUNDED" "a retry with the same key replays it" \
-        "refunding again is 409" "the wallet history shows the REFUND" \
-        "the seat came back: B is ACTIVE" "B buys the seat that came back" \
-        "a refund past the deadline is 409" "another user's reservation is 404" \
-        "an unknown reservation is 404"; do
-      skip "$mode: $what" "api.refund_reservation is not routed on the proxy yet"
-    done
-  else
-    req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")" -H "Idempotency-Key: refund-$mode"
-    expect 200 "$mode: the refund is 200 REFUNDED with 135,000 back and 15,000 kept" \
-      ". == {\"reservation_id\": $rid, \"status\": \"REFUNDED\", \"refund\": 135000, \"fee\": 15000, \"balance\": 485000}"
-    body=$BODY
-    req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")" -H "Idempotency-Key: refund-$mode"
-    is "$STATUS $BODY" "200 $body" "$mode: a retry with the same key replays it"
-    req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")"
-    expect_error 409 REFUND_NOT_ALLOWED "$mode: refunding again is 409 REFUND_NOT_ALLOWED"
-    req GET '/api/wallet/transactions?limit=1' -H "$(bearer "$ka")"
-    expect 200 "$mode: the wallet history shows the REFUND on top" \
-      ".transactions[0] | .type == \"REFUND\" and .amount == 135000 and .balance_after == 485000 and .reservation_id == $rid"
-    req GET /api/queue -H "$(qtoken "$tb")"
-    expect 200 "$mode: the seat came back: B, first on the waiting list, is ACTIVE" '.status == "ACTIVE"'
+  req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")" -H "Idempotency-Key: refund-$mode"
+  expect 200 "$mode: the refund is 200 REFUNDED with 135,000 back and 15,000 kept" \
+    ". == {\"reservation_id\": $rid, \"status\": \"REFUNDED\", \"refund\": 135000, \"fee\": 15000, \"balance\": 485000}"
+  body=$BODY
+  req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")" -H "Idempotency-Key: refund-$mode"
+  is "$STATUS $BODY" "200 $body" "$mode: a retry with the same key replays it"
+  req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")"
+  expect_error 409 REFUND_NOT_ALLOWED "$mode: refunding again is 409 REFUND_NOT_ALLOWED"
+  req GET '/api/wallet/transactions?limit=1' -H "$(bearer "$ka")"
+  expect 200 "$mode: the wallet history shows the REFUND on top" \
+    ".transactions[0] | .type == \"REFUND\" and .amount == 135000 and .balance_after == 485000 and .reservation_id == $rid"
+  req GET /api/queue -H "$(qtoken "$tb")"
+  expect 200 "$mode: the seat came back: B, first on the waiting list, is ACTIVE" '.status == "ACTIVE"'
 
-    # ---- past the deadline
-    post /api/reservations "{\"concert_id\": $cid, \"date\": \"$day\", \"seat_nos\": [1]}" \
-      -H "$(bearer "$kb")" -H "$(qtoken "$tb")"
-    rid=$(jv .reservation_id)
-    post /api/wallet/charge '{"amount": 500000}' -H "$(bearer "$kb")"
-    req POST "/api/reservations/$rid/payment" -d '' -H "$(bearer "$kb")" -H "$(qtoken "$tb")"
-    expect 201 "$mode: B buys the seat that came back" '.status == "CONFIRMED"'
-    sql_concert "$cid" "UPDATE ticket.concert_dates SET starts_at = now() + interval '2 hours' WHERE concert_id = $cid" >/dev/null
-    req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$kb")"
-    expect_error 409 REFUND_NOT_ALLOWED "$mode: 2 hours before the performance is past the deadline" \
-      '.error.details.refundable_until != null'
-    req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")"
-    expect_error 404 NOT_FOUND "$mode: another user's reservation is 404"
-    req POST "/api/reservations/999999999/refund" -d "" -H "$(bearer "$kb")"
-    expect_error 404 NOT_FOUND "$mode: an unknown reservation is 404"
-  fi
+  # ---- past the deadline
+  post /api/reservations "{\"concert_id\": $cid, \"date\": \"$day\", \"seat_nos\": [1]}" \
+    -H "$(bearer "$kb")" -H "$(qtoken "$tb")"
+  rid=$(jv .reservation_id)
+  post /api/wallet/charge '{"amount": 500000}' -H "$(bearer "$kb")"
+  req POST "/api/reservations/$rid/payment" -d '' -H "$(bearer "$kb")" -H "$(qtoken "$tb")"
+  expect 201 "$mode: B buys the seat that came back" '.status == "CONFIRMED"'
+  sql_concert "$cid" "UPDATE ticket.concert_dates SET starts_at = now() + interval '2 hours' WHERE concert_id = $cid" >/dev/null
+  req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$kb")"
+  expect_error 409 REFUND_NOT_ALLOWED "$mode: 2 hours before the performance is past the deadline" \
+    '.error.details.refundable_until != null'
+  req POST "/api/reservations/$rid/refund" -d '' -H "$(bearer "$ka")"
+  expect_error 404 NOT_FOUND "$mode: another user's reservation is 404"
+  req POST "/api/reservations/999999999/refund" -d "" -H "$(bearer "$kb")"
+  expect_error 404 NOT_FOUND "$mode: an unknown reservation is 404"
   req POST "/api/reservations/x/refund" -d '' -H "$(bearer "$kb")"
   expect_error 400 INVALID_ARGUMENT "$mode: a malformed id is 400"
   req GET "/api/reservations/$rid/refund" -H "$(bearer "$kb")"
