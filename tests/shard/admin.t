@@ -9,28 +9,11 @@
 # through the proxy's api.* as the programs' role, with difference 0, and show a
 # wallet changed behind the ledger's back.
 set -euo pipefail
-: "${TICKET_ROOT:?run through tests/harness (make test)}" "${TICKET_VAR:?}"
-SHARD=$TICKET_VAR/shard-admin
-# Ports only name the nodes' sockets (no HTTP here: psql is the DBAs' interface).
+SHARD=${TICKET_VAR:?run through tests/harness (make test)}/shard-admin
 NODE_PORT=${SHARD_TEST_PGPORT:-55471} BOUNCER_PORT=${SHARD_TEST_BOUNCER_PORT:-18411}
-topology() {
-  VAR=$SHARD TOPOLOGY_PGPORT=$NODE_PORT TOPOLOGY_BOUNCER_PORT=$BOUNCER_PORT \
-    "$TICKET_ROOT/scripts/topology.sh" "$@"
-}
-topology down >/dev/null 2>&1 || :   # left over by an interrupted run
-rm -rf -- "$SHARD"
-
-# The TAP helpers; the programs' log they check is the proxy node's.
-TICKET_VAR=$SHARD/nodes/proxy PGPORT=$NODE_PORT TICKET_EXCHANGE_LOG=
-# shellcheck source=tests/http/lib.sh
-. "$TICKET_ROOT/tests/http/lib.sh"
-EXIT_HOOK=stop_topology
-# shellcheck disable=SC2317 # called by on_exit
-stop_topology() { topology down >/dev/null 2>&1 || :; }
-
-PSQL=${PGBIN:-/usr/lib/postgresql/15/bin/psql}
-# on NODE SQL: one row per line (columns split by |), as the owner of that node.
-on() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(topology url "$1")" -c "$2"; }
+# (no HTTP here: psql is the DBAs' interface)
+# shellcheck source=tests/shard/lib.sh
+. "$(dirname "$0")/lib.sh"
 # answer NODE SQL: its rows, or its error as psql shows it: ERROR (with the SQLSTATE),
 # DETAIL and HINT lines; not where it was raised, which differs on the proxy.
 answer() {

@@ -10,33 +10,15 @@
 # is paused receives its primary's writes without showing them, and shows
 # them once resumed.
 set -euo pipefail
-: "${TICKET_ROOT:?run through tests/harness (make test)}" "${TICKET_VAR:?}"
-FAILOVER=$TICKET_VAR/failover
-# Ports only name the nodes' sockets; HTTP is the one TCP port.
+SHARD=${TICKET_VAR:?run through tests/harness (make test)}/failover
 NODE_PORT=${FAILOVER_TEST_PGPORT:-55491} BOUNCER_PORT=${FAILOVER_TEST_BOUNCER_PORT:-18501}
 HTTP_PORT=${FAILOVER_TEST_HTTP_PORT:-18500}
-topology() {
-  VAR=$FAILOVER TOPOLOGY_PGPORT=$NODE_PORT TOPOLOGY_BOUNCER_PORT=$BOUNCER_PORT \
-    "$TICKET_ROOT/scripts/topology.sh" "$@"
-}
+# shellcheck source=tests/shard/lib.sh
+. "$(dirname "$0")/lib.sh"
 make_nodes() {
-  make -s -C "$TICKET_ROOT" VAR="$FAILOVER" TOPOLOGY_PGPORT="$NODE_PORT" \
+  make -s -C "$TICKET_ROOT" VAR="$SHARD" TOPOLOGY_PGPORT="$NODE_PORT" \
     TOPOLOGY_BOUNCER_PORT="$BOUNCER_PORT" "$@"
 }
-topology down >/dev/null 2>&1 || :   # left over by an interrupted run
-rm -rf -- "$FAILOVER"
-
-# The HTTP helpers, with the service and its programs' log on the proxy node.
-TICKET_VAR=$FAILOVER/nodes/proxy PGPORT=$NODE_PORT TICKET_EXCHANGE_LOG=
-# shellcheck source=tests/http/lib.sh
-. "$TICKET_ROOT/tests/http/lib.sh"
-EXIT_HOOK=stop_topology
-# shellcheck disable=SC2317 # called by on_exit
-stop_topology() { topology down >/dev/null 2>&1 || :; }
-
-PSQL=${PGBIN:-/usr/lib/postgresql/15/bin}/psql
-# on NODE SQL: one value per line, as the owner of that node.
-on() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(topology url "$1")" -c "$2"; }
 # concert_on_node NODE ID: the node has the concert (its title).
 # shellcheck disable=SC2317 # called through poll_until and check
 concert_on_node() { [ -n "$(on "$1" "SELECT title FROM ticket.concerts WHERE id = $2")" ]; }
@@ -53,7 +35,7 @@ new_concert_on() {
 # The pids of the proxy's server and of the web side's processes (lighttpd,
 # its FastCGI programs): the same after the failover, or something restarted.
 running() {
-  head -n 1 "$FAILOVER/nodes/proxy/pg/postmaster.pid"
+  head -n 1 "$SHARD/nodes/proxy/pg/postmaster.pid"
   ps -o pid= -s "$(cat "$TICKET_VAR/serve-$HTTP_PORT.pid")" | sort -n
 }
 
@@ -62,7 +44,7 @@ started=$(date +%s)
 if topology up >"$WORK/up.log" 2>&1; then pass "topology up ($(($(date +%s) - started)) s)"
 else fail "topology up"; diag "$(tail -n 20 "$WORK/up.log")"; finish; fi
 
-nodes_dir=$FAILOVER/nodes
+nodes_dir=$SHARD/nodes
 is "$(on proxy "SELECT option_value FROM pg_options_to_table((SELECT srvoptions FROM pg_foreign_server WHERE srvname = 'concerts')) WHERE option_name = 'p0'")" \
   "host=$nodes_dir/concerts-0/run,$nodes_dir/concerts-0-standby/run port=$((BOUNCER_PORT + 1)),$((BOUNCER_PORT + 5)) dbname=ticket connect_timeout=2 target_session_attrs=read-write" \
   "the proxy's concert partition 0: the pgbouncers of concerts-0 and its standby, the one taking writes wins"

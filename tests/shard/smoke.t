@@ -14,29 +14,11 @@
 # DATABASE_UNAVAILABLE while the other one serves, and the same programs serve
 # it again once it is back; the standbys replay their primaries.
 set -euo pipefail
-: "${TICKET_ROOT:?run through tests/harness (make test)}" "${TICKET_VAR:?}"
-SHARD=$TICKET_VAR/shard
-# Ports only name the nodes' sockets; HTTP is the one TCP port.
+SHARD=${TICKET_VAR:?run through tests/harness (make test)}/shard
 NODE_PORT=${SHARD_TEST_PGPORT:-55461} BOUNCER_PORT=${SHARD_TEST_BOUNCER_PORT:-18401}
 HTTP_PORT=${SHARD_TEST_HTTP_PORT:-18400}
-topology() {
-  VAR=$SHARD TOPOLOGY_PGPORT=$NODE_PORT TOPOLOGY_BOUNCER_PORT=$BOUNCER_PORT \
-    "$TICKET_ROOT/scripts/topology.sh" "$@"
-}
-topology down >/dev/null 2>&1 || :   # left over by an interrupted run
-rm -rf -- "$SHARD"
-
-# The HTTP helpers, with the service and its programs' log on the proxy node.
-TICKET_VAR=$SHARD/nodes/proxy PGPORT=$NODE_PORT TICKET_EXCHANGE_LOG=
-# shellcheck source=tests/http/lib.sh
-. "$TICKET_ROOT/tests/http/lib.sh"
-EXIT_HOOK=stop_topology
-# shellcheck disable=SC2317 # called by on_exit
-stop_topology() { topology down >/dev/null 2>&1 || :; }
-
-PSQL=${PGBIN:-/usr/lib/postgresql/15/bin}/psql
-# on NODE SQL: one value per line, as the owner of that node.
-on() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(topology url "$1")" -c "$2"; }
+# shellcheck source=tests/shard/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # ---- the nodes
 started=$(date +%s)

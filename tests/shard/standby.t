@@ -8,30 +8,13 @@
 # lowered under the lag they are the primary's; an ACTIVE token's poll and one
 # near the front are always the primary's.
 set -euo pipefail
-: "${TICKET_ROOT:?run through tests/harness (make test)}" "${TICKET_VAR:?}"
-SHARD=$TICKET_VAR/shard-standby
-# Ports only name the nodes' sockets; HTTP is the one TCP port.
+SHARD=${TICKET_VAR:?run through tests/harness (make test)}/shard-standby
 NODE_PORT=${STANDBY_TEST_PGPORT:-55531} BOUNCER_PORT=${STANDBY_TEST_BOUNCER_PORT:-18631}
 HTTP_PORT=${STANDBY_TEST_HTTP_PORT:-18630}
-topology() {
-  VAR=$SHARD TOPOLOGY_PGPORT=$NODE_PORT TOPOLOGY_BOUNCER_PORT=$BOUNCER_PORT \
-    "$TICKET_ROOT/scripts/topology.sh" "$@"
-}
-topology down >/dev/null 2>&1 || :   # left over by an interrupted run
-rm -rf -- "$SHARD"
-
-# The HTTP helpers, with the service and its programs' log on the proxy node.
-TICKET_VAR=$SHARD/nodes/proxy PGPORT=$NODE_PORT TICKET_EXCHANGE_LOG=
-# shellcheck source=tests/http/lib.sh
-. "$TICKET_ROOT/tests/http/lib.sh"
-EXIT_HOOK=stop_topology
-# shellcheck disable=SC2317 # called by on_exit
-stop_topology() { topology down >/dev/null 2>&1 || :; }
-
-PSQL=${PGBIN:-/usr/lib/postgresql/15/bin}/psql
-# on NODE SQL: one value per line, as the owner of that node; as_proxy: as the
-# proxy logs in to it, to ask a partition directly what the proxy would.
-on() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "$(topology url "$1")" -c "$2"; }
+# shellcheck source=tests/shard/lib.sh
+. "$(dirname "$0")/lib.sh"
+# as_proxy NODE SQL: as the proxy logs in to it, to ask a partition directly what
+# the proxy would.
 as_proxy() {
   local url; url=$(topology url "$1")
   "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "${url/user=ticket_owner/user=ticket_proxy}" -c "$2"
