@@ -77,6 +77,12 @@ SET client_min_messages = warning;
 SELECT ticket.become_partition(:'side');
 SQL
       own_slots "$(url "$name" "$port")" "ticket.$cluster" "$part"
+      # A standby proves how fresh it is only by what its primary last sent, and an
+      # idle primary sends a keepalive once no reply came for half this timeout: at
+      # 1 s the proof stays well under the 2 s bound of standby reads (docs/scale.md,
+      # "Standby reads"). In postgresql.auto.conf, so standbys' base backups carry it.
+      [ "$cluster" != concerts ] || psql_q -d "$(url "$name" "$port")" \
+        -c "ALTER SYSTEM SET wal_sender_timeout = '1s'" -c 'SELECT pg_reload_conf()' >/dev/null
       # A reservation's id names its concert's partition too: the calls about it
       # carry nothing else.
       [ "$cluster" != concerts ] || own_slots "$(url "$name" "$port")" ticket.reservations "$part" ;;
@@ -119,6 +125,8 @@ standby_create() {
     echo "unix_socket_directories = '$NODES/$name/run'"
     echo "port = $port"
     echo "hot_standby_feedback = on"
+    # Back to streaming a second after losing the primary, not five.
+    echo "wal_retrieve_retry_interval = 1s"
   } | as_run tee -a "$NODES/$name/pg/postgresql.conf" >/dev/null
 }
 

@@ -321,9 +321,9 @@ RETURNS interval
 LANGUAGE sql STABLE
 -- The proxy's setting ticket.standby_max_lag (postgresql.conf, then a reload); 0 turns
 -- standby reads off.
-AS $$ SELECT coalesce(nullif(current_setting('ticket.standby_max_lag', true), ''), '1s')::interval $$;
+AS $$ SELECT coalesce(nullif(current_setting('ticket.standby_max_lag', true), ''), '2s')::interval $$;
 COMMENT ON FUNCTION route.standby_max_lag() IS
-  'The staleness bound of standby reads: ticket.standby_max_lag, 1 s when unset, 0 for none.';
+  'The staleness bound of standby reads: ticket.standby_max_lag, 2 s when unset, 0 for none.';
 
 CREATE OR REPLACE FUNCTION route.standby_seat_map(p_slot int, p_user_id bigint, p_api_key text, p_token text,
                                                   p_concert_id bigint, p_date date, p_max_lag interval)

@@ -20,12 +20,15 @@ as_proxy() {
   "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -d "${url/user=ticket_owner/user=ticket_proxy}" -c "$2"
 }
 
+# answers NODE SQL VALUE: the node answers SQL with VALUE now (for poll_until).
+answers() { [ "$(on "$1" "$2")" = "$3" ]; }
+
 # bound INTERVAL: the proxy's staleness bound, in its postgresql.conf (the last
 # line wins), in force for every session (the programs' too) once a new one sees it.
 bound() {
   echo "ticket.standby_max_lag = '$1'" >>"$SHARD/nodes/proxy/pg/postgresql.conf"
   on proxy 'SELECT pg_reload_conf()' >/dev/null
-  poll_until 10 test "$(on proxy "SELECT current_setting('ticket.standby_max_lag', true)")" = "$1"
+  poll_until 10 answers proxy "SELECT current_setting('ticket.standby_max_lag', true)" "$1"
 }
 
 started=$(date +%s)
@@ -59,13 +62,13 @@ is "$(on "$primary" "SELECT string_agg(status, ' ' ORDER BY id) FROM ticket.queu
 # shellcheck disable=SC2317 # called by check
 replayed() {
   local lsn; lsn=$(on "$primary" 'SELECT pg_current_wal_lsn()')
-  poll_until 10 test "$(on "$standby" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t
+  poll_until 10 answers "$standby" "SELECT pg_last_wal_replay_lsn() >= '$lsn'" t
 }
 # ... and received it, though its replay may be paused.
 # shellcheck disable=SC2317 # called by check
 received() {
   local lsn; lsn=$(on "$primary" 'SELECT pg_current_wal_lsn()')
-  poll_until 10 test "$(on "$standby" "SELECT pg_last_wal_receive_lsn() >= '$lsn'")" = t
+  poll_until 10 answers "$standby" "SELECT pg_last_wal_receive_lsn() >= '$lsn'" t
 }
 # The primary's own answers, asked directly as the proxy would.
 primary_map() {
@@ -130,6 +133,42 @@ expect 200 "B's poll (position 1 on the standby) is the primary's: ACTIVE" '.sta
 
 on "$standby" 'SELECT pg_wal_replay_resume()' >/dev/null
 check "replay resumed: $standby catches up" replayed
+
+# ---- an idle primary, the default bound: the standby still answers
+# B is ACTIVE, D and E wait at 1 and 2; F and G join at 3 and 4, G past twice max_active.
+for n in f g; do
+  new_user "standby-$n"
+  post "/api/concerts/$c/queue" '' -H "$(bearer "$NEW_KEY")"
+  [ "$STATUS" = 201 ] || { fail "user $n joins"; diag_answer; finish; }
+  keys+=("$NEW_KEY") ids+=("$NEW_ID") tokens+=("$(jv .token)")
+done
+G=6
+check "$standby has replayed F and G joining" replayed
+# With nothing to stream, the primary sends a keepalive once its standby has not
+# replied for half wal_sender_timeout; at PostgreSQL's 60 s the standby heard from it
+# about every 10 s, could not show a lag under the bound, and every poll went to the
+# primary. Looked at over 3 s or more from the last write (the joins), the lag then
+# passed 2 s, and so the polls after went to the primary.
+is "$(on "$primary" 'SHOW wal_sender_timeout')" 1s "$primary sends keepalives after 0.5 s of silence (wal_sender_timeout 1 s)"
+bound 2s
+lags=$(for _ in $(seq 60); do on "$standby" "SELECT extract(epoch FROM ticket.standby_lag())"; sleep 0.05; done)
+worst=$(sort -g <<<"$lags" | tail -n 1)
+check "60 looks at $standby over 3 s or more: its lag stays under the default 2 s bound (worst ${worst} s)" \
+  awk -v w="$worst" 'BEGIN { exit !(w != "" && w < 2) }'
+# Which node answered: the standby counts the calls of its functions (track_functions),
+# and publishes a backend's counts within a few seconds of its last call.
+on "$standby" "ALTER SYSTEM SET track_functions = 'pl'" >/dev/null
+on "$standby" 'SELECT pg_reload_conf()' >/dev/null
+CALLS="SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
+       WHERE schemaname = 'peer' AND funcname = 'standby_queue_status'"
+# shellcheck disable=SC2317 # called by check
+served_since() { poll_until 15 answers "$standby" "SELECT ($CALLS) >= $1 + $2" t; }
+before=$(on "$standby" "$CALLS")
+for _ in 1 2 3; do
+  poll $G
+  expect 200 "G's poll at position 4, the primary idle: 200 WAITING" '.status == "WAITING"' '.position == 4'
+done
+check "all three were answered by $standby" served_since "$before" 3
 
 diag "the whole run took $(($(date +%s) - started)) s"
 finish
