@@ -198,24 +198,25 @@ done
 
 # ---------------------------------------------------------------- standby hook
 # The reads standby reads are to take off the concert primaries: polls, seat maps. The
-# share the concert standbys answered in a run through the proxy is the calls of the
-# function of that name (any schema but ticket: api.* or whatever the proxy routes
-# there) in pg_stat_user_functions on the standbys, over the calls the run made.
+# share the concert standbys answered in a run through the proxy is what the primaries
+# did not: the run's calls less the calls of api.FUNCTION on the concert primaries
+# (pg_stat_user_functions), over the run's calls. A standby's refusal is an answer too,
+# so its own counts cannot tell a served call from a refused one.
 # A backend publishes its counts at most once a second while busy, and within a second
 # of going idle (PL/Proxy's connections stay open): a run's are read 2 s after it.
 calls_on() { # node function
   q "${node_url[$1]}" "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions
-                       WHERE schemaname <> 'ticket' AND funcname = '$2'"
+                       WHERE schemaname = 'api' AND funcname = '$2'"
 }
-standby_calls() { # function
+primary_calls() { # function
   local n sum=0
   for n in "${!node_url[@]}"; do
-    case $n in concerts-*-standby) sum=$((sum + $(calls_on "$n" "$1"))) ;; esac
+    case $n in concerts-*-standby) ;; concerts-*) sum=$((sum + $(calls_on "$n" "$1"))) ;; esac
   done
   echo "$sum"
 }
 for n in "${!node_url[@]}"; do
-  case $n in concerts-*-standby) ;; *) continue ;; esac
+  case $n in concerts-*-standby) continue ;; concerts-*) ;; *) continue ;; esac
   q "${node_url[$n]}" "ALTER SYSTEM SET track_functions = 'pl'" >/dev/null   # the owner is the superuser
   q "${node_url[$n]}" "SELECT pg_reload_conf()" >/dev/null
 done
@@ -223,11 +224,11 @@ done
 # proxy, with the standbys' share of FUNCTION's calls in standby.tsv.
 proxy_run() {
   local section=$1 name=$2 script=$3 clients=$4 fn=$5 before calls; shift 5
-  before=$(standby_calls "$fn")
+  before=$(primary_calls "$fn")
   pgbench_run "$section" "$name" proxy "$proxy" "$script" "$clients" "$@"
   sleep 2
   calls=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench-$section-$name-proxy.log")
-  printf '%s\t%s\t%s\t%s\n' "$name" "$fn" "$calls" "$(($(standby_calls "$fn") - before))" >>"$out/standby.tsv"
+  printf '%s\t%s\t%s\t%s\n' "$name" "$fn" "$calls" "$((calls - ($(primary_calls "$fn") - before)))" >>"$out/standby.tsv"
 }
 
 progress "2/4 load: the poll and the seat map at $CLIENTS clients"
@@ -254,13 +255,15 @@ warm "$proxy" 1 poll ${args[proxy:poll_back]}
 # shellcheck disable=SC2086
 proxy_run standby poll_back poll 1 queue_status ${args[proxy:poll_back]}
 
-# The hook must be able to count: a call made on each concert standby shows there.
+# The hook must be able to count: a call made on each concert primary shows there.
 for s in a b; do
-  id=${sale_id[$s]} sb="$(concert_node "${sale_id[$s]}")-standby"
-  before=$(calls_on "$sb" get_concert)
-  [ "$(q "${node_url[$sb]}" "SELECT (api.get_concert($id)).status")" = 200 ] || fail "get_concert($id) on $sb did not answer 200"
-  [ "$(calls_on "$sb" get_concert)" -eq $((before + 1)) ] ||
-    fail "pg_stat_user_functions on $sb did not count a call: the standbys' share would read 0 whatever they serve"
+  id=${sale_id[$s]} node=$(concert_node "${sale_id[$s]}")
+  before=$(calls_on "$node" get_concert)
+  [ "$(q "${node_url[$node]}" "SELECT (api.get_concert($id)).status")" = 200 ] || fail "get_concert($id) on $node did not answer 200"
+  poll_count() { [ "$(calls_on "$node" get_concert)" -eq $((before + 1)) ]; }
+  for _ in $(seq 50); do poll_count && break; sleep 0.1; done
+  poll_count ||
+    fail "pg_stat_user_functions on $node did not count a call: the standbys' share would read all calls whatever they serve"
 done
 
 # ---------------------------------------------------------------- sale

@@ -193,16 +193,22 @@ COMMENT ON FUNCTION peer.check_invariants() IS 'This partition''s own invariants
 -- undone: a refund cut off after its first step is credited by recovery.
 
 CREATE OR REPLACE FUNCTION peer.refund_begin(p_api_key text, p_idempotency_key text, p_reservation_id bigint,
-                                             OUT user_id bigint, OUT replay api.reply)
+                                             OUT user_id bigint, OUT replay api.reply, OUT in_progress boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
   user_id := ticket.authenticate(p_api_key);
+  in_progress := false;
   replay := ticket.idempotency_begin(user_id, p_idempotency_key, format('refund reservation %s', p_reservation_id));
+EXCEPTION WHEN SQLSTATE 'T409D' THEN
+  -- The key's first request has not answered. If it was cut off after its first step
+  -- (a server went away), the refund is done but for the money: the proxy looks on the
+  -- concert's side (peer.refund_of) and finishes it, or answers 409 as here.
+  in_progress := true;
 END
 $$;
 COMMENT ON FUNCTION peer.refund_begin(text, text, bigint) IS
-  'User side, before a refund: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed).';
+  'User side, before a refund: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed); in_progress when its first request has not answered.';
 
 CREATE OR REPLACE FUNCTION peer.refund_reserve(p_user_id bigint, p_reservation_id bigint, p_ref text,
                                                p_by text, p_reason text, p_full boolean,
@@ -219,6 +225,17 @@ END
 $$;
 COMMENT ON FUNCTION peer.refund_reserve(bigint, bigint, text, text, text, boolean) IS
   'Concert side, step 1: seats back on sale, REFUNDED, the refund recorded (credit pending), the waiting list admitted; whose it was, what is paid back and kept.';
+
+CREATE OR REPLACE FUNCTION peer.refund_of(p_user_id bigint, p_reservation_id bigint,
+                                          OUT ref text, OUT amount bigint, OUT fee bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$
+  SELECT rf.ref, rf.amount, rf.fee
+  FROM ticket.refunds rf JOIN ticket.reservations r ON r.id = rf.reservation_id
+  WHERE rf.reservation_id = p_reservation_id AND r.user_id = p_user_id AND rf.refunded_by = 'user'
+$$;
+COMMENT ON FUNCTION peer.refund_of(bigint, bigint) IS
+  'Concert side: the user''s own refund of the reservation (its reference, amount paid back, fee kept), if step 1 was done; else no row.';
 
 CREATE OR REPLACE FUNCTION peer.credit(p_user_id bigint, p_ref text, p_reservation_id bigint, p_amount bigint,
                                        OUT ledger_id bigint, OUT balance bigint)

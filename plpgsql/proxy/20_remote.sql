@@ -179,9 +179,14 @@ AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM peer.check_invariants(); $$;
 -- A refund's steps (plpgsql/65_refund.sql), each on its side, and their recovery.
 
 CREATE OR REPLACE FUNCTION route.refund_begin(p_slot int, p_api_key text, p_idempotency_key text, p_reservation_id bigint,
-                                              OUT user_id bigint, OUT replay api.reply)
+                                              OUT user_id bigint, OUT replay api.reply, OUT in_progress boolean)
 LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT * FROM peer.refund_begin(p_api_key, p_idempotency_key, p_reservation_id); $$;
+
+CREATE OR REPLACE FUNCTION route.refund_of(p_slot int, p_user_id bigint, p_reservation_id bigint,
+                                           OUT ref text, OUT amount bigint, OUT fee bigint)
+LANGUAGE plproxy
+AS $$ CLUSTER 'concerts'; RUN ON p_slot; SELECT * FROM peer.refund_of(p_user_id, p_reservation_id); $$;
 
 CREATE OR REPLACE FUNCTION route.refund_reserve(p_slot int, p_user_id bigint, p_reservation_id bigint, p_ref text,
                                                 p_by text, p_reason text, p_full boolean,
@@ -312,9 +317,9 @@ RETURNS SETOF record LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON ALL; SELECT * FROM admin.books(); $$;
 
 -- Standby reads (docs/scale.md): the same partitions' streaming standbys, as the cluster
--- concerts_standby. Each call refuses (TSB01, or any error) unless its node has replayed
--- everything its primary had flushed p_max_lag ago and the read is one a standby may
--- give; api.* then call the primary.
+-- concerts_standby. Each call refuses (a reply without a status; an error counts the
+-- same) unless its node has replayed everything its primary had flushed p_max_lag ago
+-- and the read is one a standby may give; api.* then call the primary.
 
 CREATE OR REPLACE FUNCTION route.standby_max_lag()
 RETURNS interval

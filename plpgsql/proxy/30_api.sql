@@ -192,14 +192,19 @@ AS $$
 DECLARE
   s text; m text; d text; h text;
   v_max_lag interval;
+  v_reply api.reply;
 BEGIN
-  -- The standby answers a poll far back in a full room (docs/scale.md, "Standby reads").
+  -- The standby answers a poll far back in a full room (docs/scale.md, "Standby reads");
+  -- a reply without a status is its refusal: too stale, or a poll that may write.
   v_max_lag := route.standby_max_lag();
   IF v_max_lag > interval '0' THEN
     BEGIN
-      RETURN route.standby_queue_status(route.token_slot(p_token), p_token, v_max_lag);
+      v_reply := route.standby_queue_status(route.token_slot(p_token), p_token, v_max_lag);
+      IF v_reply.status IS NOT NULL THEN
+        RETURN v_reply;
+      END IF;
     EXCEPTION WHEN OTHERS THEN
-      NULL;  -- too stale, not streaming, down, or a poll that may write: the primary's
+      NULL;  -- the standby down or failing: the primary's
     END;
   END IF;
   RETURN route.queue_status(route.token_slot(p_token), p_token);
@@ -251,17 +256,22 @@ DECLARE
   s text; m text; d text; h text;
   v_user_id bigint;
   v_max_lag interval;
+  v_reply api.reply;
 BEGIN
   v_user_id := route.authenticate(route.user_slot(p_api_key), p_api_key);
-  -- The standby answers while fresh enough (docs/scale.md, "Standby reads"); a refusal
-  -- (not admitted, not found) is the primary's to give.
+  -- The standby answers while fresh enough (docs/scale.md, "Standby reads"); a reply
+  -- without a status is its refusal (too stale), and an error (not admitted, not
+  -- found) is the primary's to give.
   v_max_lag := route.standby_max_lag();
   IF v_max_lag > interval '0' THEN
     BEGIN
-      RETURN route.standby_seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id, p_date,
-                                    v_max_lag);
+      v_reply := route.standby_seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id,
+                                        p_date, v_max_lag);
+      IF v_reply.status IS NOT NULL THEN
+        RETURN v_reply;
+      END IF;
     EXCEPTION WHEN OTHERS THEN
-      NULL;  -- too stale, not streaming, down, or an error: the primary's
+      NULL;  -- an error there, or the standby down: the primary's
     END;
   END IF;
   RETURN route.seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id, p_date);
@@ -472,18 +482,28 @@ BEGIN
   v_begin := route.refund_begin(v_uslot, p_api_key, p_idempotency_key, p_reservation_id);
   IF (v_begin.replay).status IS NOT NULL THEN
     RETURN v_begin.replay;
-  END IF;
-  BEGIN
-    -- 1. The seats back on sale, REFUNDED, the waiting list admitted.
-    v_rf := route.refund_reserve(route.slot(p_reservation_id), v_begin.user_id, p_reservation_id, v_ref,
-                                 'user', NULL, false);
-  EXCEPTION WHEN OTHERS THEN
-    -- Nothing was done: as on one database, a retry with the key runs again.
-    IF p_idempotency_key IS NOT NULL THEN
-      PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
+  ELSIF v_begin.in_progress THEN
+    -- The key's first request has not answered. Cut off after step 1, its refund is
+    -- there and only the money is left: finish it (steps 2 and 3 repeat safely) and
+    -- answer as the first would have. Otherwise it is running, or did nothing yet.
+    v_rf := route.refund_of(route.slot(p_reservation_id), v_begin.user_id, p_reservation_id);
+    IF v_rf.ref IS NULL THEN
+      RAISE EXCEPTION USING ERRCODE = 'T409D', MESSAGE = 'a request with this Idempotency-Key is still in progress';
     END IF;
-    RAISE;
-  END;
+    v_ref := v_rf.ref;
+  ELSE
+    BEGIN
+      -- 1. The seats back on sale, REFUNDED, the waiting list admitted.
+      v_rf := route.refund_reserve(route.slot(p_reservation_id), v_begin.user_id, p_reservation_id, v_ref,
+                                   'user', NULL, false);
+    EXCEPTION WHEN OTHERS THEN
+      -- Nothing was done: as on one database, a retry with the key runs again.
+      IF p_idempotency_key IS NOT NULL THEN
+        PERFORM route.idempotency_end(v_uslot, v_begin.user_id, p_idempotency_key, NULL);
+      END IF;
+      RAISE;
+    END;
+  END IF;
   -- 2 and 3. The money back.
   v_reply := ROW(200, json_build_object('reservation_id', p_reservation_id, 'status', 'REFUNDED',
     'refund', v_rf.amount, 'fee', v_rf.fee,

@@ -8,7 +8,8 @@
 # each concert partition (a refused payment, then a paid one, through the
 # proxy's saga; one cut off after its debit, finished by a retry with its
 # Idempotency-Key), refunds go through the refund's saga (one cut off after its
-# first step, credited by recovery; a DBA's), and the proxy's invariants hold
+# first step, credited by recovery and then answered to a retry with its key; a
+# DBA's), and the proxy's invariants hold
 # across them; errors answer as on one database (401 with its
 # hint, 404, 422 with its details); a stopped user node answers 503
 # DATABASE_UNAVAILABLE while the other one serves, and the same programs serve
@@ -178,14 +179,27 @@ post "/api/reservations/$rid/refund" '{}' -H "$(bearer "$key")"
 expect_error 409 REFUND_NOT_ALLOWED "$who: a second refund: 409, as on one database"
 req GET /api/wallet -H "$(bearer "$key")"
 expect 200 "$who: the seat on sale again and the money back once" '.balance == 139000'
-# User 1 bought seat 1 of concert $c1 above; its refund stops after step 1.
+# User 1 bought seat 1 of concert $c1 above; its refund, with an Idempotency-Key, stops
+# after step 1.
 rid1=$(on "concerts-$((c1 % 2))" "SELECT id FROM ticket.reservations WHERE concert_id = $c1 AND user_id = ${ids[0]}")
+is "$(on proxy "SELECT (replay).status IS NULL FROM route.refund_begin(route.user_slot('${keys[0]}'), '${keys[0]}', 'cut-refund', $rid1)")" \
+  t "user ${ids[0]}'s refund claims its Idempotency-Key"
+post "/api/reservations/$rid1/refund" '{}' -H "$(bearer "${keys[0]}")" -H "Idempotency-Key: cut-refund"
+expect_error 409 IDEMPOTENCY_IN_PROGRESS "a retry before its first step: 409, the first may be running"
 is "$(on proxy "SELECT amount || ' ' || fee FROM route.refund_reserve(route.slot($rid1), ${ids[0]}, $rid1, 'cut-refund-1', 'user', NULL, false)")" \
-  "135000 15000" "a refund cut off after its first step: the seat is back, the credit pending"
+  "135000 15000" "the refund cut off after its first step: the seat is back, the credit pending"
 is "$(on proxy "SELECT admin.recover_refunds('0 seconds')")" 1 "admin.recover_refunds() on the proxy credits it"
 req GET /api/wallet -H "$(bearer "${keys[0]}")"
 expect 200 "... once: user ${ids[0]}'s balance is 7000 + 135000" '.balance == 142000'
 is "$(on proxy "SELECT admin.recover_refunds('0 seconds')")" 0 "... and has nothing left to do"
+post "/api/reservations/$rid1/refund" '{}' -H "$(bearer "${keys[0]}")" -H "Idempotency-Key: cut-refund"
+expect 200 "a retry with the key answers the refund, as the first would have, instead of IDEMPOTENCY_IN_PROGRESS" \
+  ".status == \"REFUNDED\" and .refund == 135000 and .fee == 15000 and .balance == 142000 and .reservation_id == $rid1"
+refunded=$BODY
+post "/api/reservations/$rid1/refund" '{}' -H "$(bearer "${keys[0]}")" -H "Idempotency-Key: cut-refund"
+is "$STATUS $BODY" "200 $refunded" "... and the key replays that answer"
+is "$(on "users-$((ids[0] % 2))" "SELECT count(*) || ' ' || sum(amount) FROM ticket.ledger WHERE user_id = ${ids[0]} AND type = 'REFUND'")" \
+  "1 135000" "... credited once"
 rid2=$(on "concerts-$((c2 % 2))" "SELECT id FROM ticket.reservations WHERE concert_id = $c2 AND user_id = ${ids[1]}")
 is "$(on proxy "SELECT admin.refund($rid2, 'show cancelled')::jsonb - 'reservation_id'")" \
   '{"fee": 0, "refund": 150000, "status": "REFUNDED", "balance": 157000}' "admin.refund on the proxy: a DBA's refund, in full"

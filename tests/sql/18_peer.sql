@@ -18,7 +18,7 @@ SELECT pg_temp.user_id(:'bob') AS bob_id \gset
 SELECT functions_are('peer', ARRAY['authenticate', 'issue_token', 'available_dates', 'seat_map', 'hold_seat',
                                    'get_reservation', 'cancel_reservation', 'pay_begin', 'idempotency_end',
                                    'pay_reserve', 'debit', 'pay_confirm', 'pay_release', 'paying', 'abort_debit',
-                                   'payments', 'debits', 'check_invariants', 'refund_begin', 'refund_reserve',
+                                   'payments', 'debits', 'check_invariants', 'refund_begin', 'refund_of', 'refund_reserve',
                                    'credit', 'refund_confirm', 'refunds_pending', 'refunds', 'credits',
                                    'standby_seat_map', 'standby_queue_status', 'token_known'],
   'schema peer has exactly the partitions'' side of routed calls');
