@@ -65,6 +65,28 @@ COMMENT ON FUNCTION peer.token_known(text) IS
 -- A payment's steps. The Idempotency-Key is the user's, so it is claimed and answered
 -- on the user's side, around the steps.
 
+-- A claim left unanswered by a request that was cut off would answer 409 to every retry
+-- for good. The proxy's requests end within ticket_web's statement_timeout (seconds),
+-- so a claim a minute old whose request left nothing to finish is given up to the retry.
+CREATE OR REPLACE FUNCTION ticket.idempotency_reclaim(p_user_id bigint, p_key text)
+RETURNS boolean
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  UPDATE ticket.idempotency_keys SET created_at = now()
+  WHERE user_id = p_user_id AND key = p_key AND status IS NULL AND created_at < now() - interval '1 minute';
+  RETURN found;
+END
+$$;
+COMMENT ON FUNCTION ticket.idempotency_reclaim(bigint, text) IS
+  'Take over an Idempotency-Key''s claim left unanswered for over a minute (its request is over): true, or false while it may still run.';
+
+CREATE OR REPLACE FUNCTION peer.idempotency_reclaim(p_user_id bigint, p_idempotency_key text)
+RETURNS boolean
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT ticket.idempotency_reclaim(p_user_id, p_idempotency_key) $$;
+COMMENT ON FUNCTION peer.idempotency_reclaim(bigint, text) IS 'User side: ticket.idempotency_reclaim.';
+
 CREATE OR REPLACE FUNCTION peer.pay_begin(p_api_key text, p_idempotency_key text, p_reservation_id bigint,
                                           OUT user_id bigint, OUT replay api.reply,
                                           OUT debited_ref text, OUT amount bigint)
@@ -77,16 +99,17 @@ EXCEPTION WHEN SQLSTATE 'T409D' THEN
   -- The key's first request has not answered. If it was cut off after its debit (a
   -- server went away), the money is taken and only the sale is left: the proxy
   -- finishes it (debit and pay_confirm repeat safely) and answers as the first would have.
+  -- Cut off before, and over, it left nothing to finish: the retry pays afresh.
   SELECT d.ref, d.amount INTO debited_ref, amount
   FROM ticket.debits d
   WHERE d.user_id = pay_begin.user_id AND d.reservation_id = p_reservation_id AND d.outcome = 'DEBITED';
-  IF debited_ref IS NULL THEN
+  IF debited_ref IS NULL AND NOT ticket.idempotency_reclaim(user_id, p_idempotency_key) THEN
     RAISE;
   END IF;
 END
 $$;
 COMMENT ON FUNCTION peer.pay_begin(text, text, bigint) IS
-  'User side, before a payment: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed); for a claim whose payment was cut off after its debit, that debit.';
+  'User side, before a payment: the caller, and the answer to replay if the Idempotency-Key has one (else it is claimed); for a claim whose payment was cut off after its debit, that debit; one cut off before it, a minute old, is taken over.';
 
 CREATE OR REPLACE FUNCTION peer.idempotency_end(p_user_id bigint, p_idempotency_key text, p_reply api.reply)
 RETURNS void

@@ -121,6 +121,10 @@ CREATE OR REPLACE FUNCTION route.pay_begin(p_slot int, p_api_key text, p_idempot
 LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT * FROM peer.pay_begin(p_api_key, p_idempotency_key, p_reservation_id); $$;
 
+CREATE OR REPLACE FUNCTION route.idempotency_reclaim(p_slot int, p_user_id bigint, p_idempotency_key text)
+RETURNS boolean LANGUAGE plproxy
+AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT peer.idempotency_reclaim(p_user_id, p_idempotency_key); $$;
+
 CREATE OR REPLACE FUNCTION route.idempotency_end(p_slot int, p_user_id bigint, p_idempotency_key text, p_reply api.reply)
 RETURNS void LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT peer.idempotency_end(p_user_id, p_idempotency_key, p_reply); $$;

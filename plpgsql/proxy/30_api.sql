@@ -476,6 +476,7 @@ DECLARE
   v_begin  record;
   v_ref    text := gen_random_uuid()::text;
   v_rf     record;
+  v_done   boolean := false;  -- step 1 done by the key's first request
   v_reply  api.reply;
   s text; m text; d text; h text;
 BEGIN
@@ -485,13 +486,17 @@ BEGIN
   ELSIF v_begin.in_progress THEN
     -- The key's first request has not answered. Cut off after step 1, its refund is
     -- there and only the money is left: finish it (steps 2 and 3 repeat safely) and
-    -- answer as the first would have. Otherwise it is running, or did nothing yet.
+    -- answer as the first would have. Otherwise it is running, or was cut off before
+    -- step 1: a minute on, it is over and the retry refunds afresh.
     v_rf := route.refund_of(route.slot(p_reservation_id), v_begin.user_id, p_reservation_id);
-    IF v_rf.ref IS NULL THEN
+    IF v_rf.ref IS NOT NULL THEN
+      v_ref := v_rf.ref;
+      v_done := true;
+    ELSIF NOT route.idempotency_reclaim(v_uslot, v_begin.user_id, p_idempotency_key) THEN
       RAISE EXCEPTION USING ERRCODE = 'T409D', MESSAGE = 'a request with this Idempotency-Key is still in progress';
     END IF;
-    v_ref := v_rf.ref;
-  ELSE
+  END IF;
+  IF NOT v_done THEN
     BEGIN
       -- 1. The seats back on sale, REFUNDED, the waiting list admitted.
       v_rf := route.refund_reserve(route.slot(p_reservation_id), v_begin.user_id, p_reservation_id, v_ref,

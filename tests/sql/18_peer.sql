@@ -4,7 +4,7 @@
 -- else, a vouch for another user, or a user partition looks the key up and refuses a
 -- forged one. peer.* is ticket_proxy's alone.
 BEGIN;
-SELECT plan(14);
+SELECT plan(18);
 \ir fixtures.psql
 
 SELECT admin.create_concert('Peer', 'Hall', ARRAY[now() + interval '7 days'], 4) AS cid \gset
@@ -16,7 +16,7 @@ SELECT pg_temp.new_user('bob') AS bob \gset
 SELECT pg_temp.user_id(:'bob') AS bob_id \gset
 
 SELECT functions_are('peer', ARRAY['authenticate', 'issue_token', 'available_dates', 'seat_map', 'hold_seat',
-                                   'get_reservation', 'cancel_reservation', 'pay_begin', 'idempotency_end',
+                                   'get_reservation', 'cancel_reservation', 'pay_begin', 'idempotency_reclaim', 'idempotency_end',
                                    'pay_reserve', 'debit', 'pay_confirm', 'pay_release', 'paying', 'abort_debit',
                                    'payments', 'debits', 'check_invariants', 'refund_begin', 'refund_of', 'refund_reserve',
                                    'credit', 'refund_confirm', 'refunds_pending', 'refunds', 'credits',
@@ -63,8 +63,18 @@ RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = :cid AND user_id = :alice_id), 1::bigint,
   'one token for alice, made through the vouch');
 
--- A concert partition: a ledger row's id is its user partition's, unique only with its user.
+-- A claim its request left unanswered is given up to a retry only a minute on.
 RESET SESSION AUTHORIZATION;
+SELECT ticket.idempotency_begin(:alice_id, 'cut', 'pay reservation 1');
+SELECT is(peer.idempotency_reclaim(:alice_id, 'cut'), false, 'idempotency_reclaim: a claim made just now may still be running');
+UPDATE ticket.idempotency_keys SET created_at = now() - interval '61 seconds' WHERE user_id = :alice_id AND key = 'cut';
+SELECT is(peer.idempotency_reclaim(:alice_id, 'cut'), true, '... a minute old, its request is over: the retry takes it over');
+SELECT is(peer.idempotency_reclaim(:alice_id, 'cut'), false, '... then it is the retry''s, which may be running');
+UPDATE ticket.idempotency_keys SET created_at = now() - interval '61 seconds', status = 200, body = '{}'
+WHERE user_id = :alice_id AND key = 'cut';
+SELECT is(peer.idempotency_reclaim(:alice_id, 'cut'), false, '... an answered key is never taken over: it replays');
+
+-- A concert partition: a ledger row's id is its user partition's, unique only with its user.
 UPDATE ticket.node SET side = 'all';
 SELECT ticket.become_partition('concerts');
 SELECT is((SELECT array_agg(conname::text ORDER BY conname) FROM pg_constraint
