@@ -158,6 +158,23 @@ statement_avg() { # log function
 # A second unrecorded first: the proxy's first calls open its connections to the partitions.
 warm() { pgbench -n -M prepared -c "$2" -T 1 "${@:4}" -f "sql/sharded/$3.sql" "$1" >/dev/null 2>&1 || fail "warm-up of $3 failed"; }
 
+# The load's aftermath (autovacuum, dirty buffers, WAL to replay) would otherwise share
+# the two cores with the first runs: vacuumed, checkpointed and replayed before them.
+progress "settling: VACUUM ANALYZE and CHECKPOINT on every node, the standbys caught up"
+for url in "$single" "${node_url[@]}"; do
+  [ "$(q "$url" 'SELECT pg_is_in_recovery()')" = t ] && continue
+  q "$url" 'VACUUM (ANALYZE)' >/dev/null
+  q "$url" 'CHECKPOINT' >/dev/null
+done
+for n in "${!node_url[@]}"; do
+  case $n in concerts-*-standby) ;; *) continue ;; esac
+  lsn=$(q "${node_url[${n%-standby}]}" 'SELECT pg_current_wal_lsn()')
+  for _ in $(seq 100); do
+    [ "$(q "${node_url[$n]}" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+    sleep 0.1
+  done
+done
+
 progress "1/4 hop: each call alone (pgbench, 1 client, ${T}s), on one database and through the proxy"
 for call in poll get_concert get_wallet seat_map; do
   for target in single proxy; do
