@@ -343,10 +343,10 @@ jq -n --rawfile tsv "$results" --arg machine "$machine" --arg load "$load" --arg
   {machine: $machine, load_average_at_end: $load, date: $date, seconds_per_run: $seconds, clients: $clients,
    elapsed_s: $elapsed, hop_target_ms: $target,
    hop: [("poll", "get_concert", "get_wallet", "seat_map", "join", "hold_pay") as $n | pair("hop"; $n)
-         | . + {hops: ({seat_map: 2, join: 2, hold_pay: 7}[.call] // 1)}],
+         | . + {hops: ({join: 2, hold_pay: 6}[.call] // 1)}],
    statement_avg_ms: [("issue_token", "hold_seat", "pay_reservation") as $n | pair("avg"; $n)
          | {call: .call, single: .single.p50_ms, proxy: .proxy.p50_ms, hop_ms: .hop_p50_ms,
-            hops: ({issue_token: 2, hold_seat: 2, pay_reservation: 5}[.call])}],
+            hops: ({issue_token: 2, hold_seat: 1, pay_reservation: 5}[.call])}],
    poll_parts: ([rows[] | select(.section == "parts")] + [run("hop"; "poll"; "proxy"), run("hop"; "poll"; "single")]),
    load: [("poll_line", "seat_map_admitted") as $n | pair("load"; $n)],
    standby: (pair("standby"; "poll_back") + {position: ($line - 1)}),
@@ -381,7 +381,7 @@ jq -r '
   "\nhop: one call at a time (pgbench, 1 client), p50 / p99 ms; hop = proxy p50 - one database p50 (target < \(.hop_target_ms) ms a hop)",
   (["call", "hops", "single p50", "p99", "proxy p50", "p99", "hop ms", "ratio"] | row),
   (.hop[] | [.call, .hops, .single.p50_ms, .single.p99_ms, .proxy.p50_ms, .proxy.p99_ms, .hop_p50_ms, .p50_ratio] | row),
-  "(hold_pay: a hold and its payment, 2 + 5 hops on the proxy; each statement'"'"'s average, ms:)",
+  "(hold_pay: a hold and its payment, 1 + 5 hops on the proxy; each statement'"'"'s average, ms:)",
   (.statement_avg_ms[] | "  \(.call + " " * (16 - (.call | length))) single \(.single), proxy \(.proxy), \(.hops) hops: \(.hop_ms) ms"),
   "\nthe poll taken apart, p50 ms (1 client):",
   (.poll_parts[] | "  \(.target + " " * (20 - (.target | length))) \(.name + " " * (12 - (.name | length))) \(.p50_ms)"),

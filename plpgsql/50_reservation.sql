@@ -97,13 +97,15 @@ BEGIN
       'come back when booking for this date opens');
   END IF;
 
-  -- Seats held and bought count together. The token lock taken by the gate serialises
-  -- this user's holds for the concert, and one user has one live token per concert.
-  SELECT count(*) FILTER (WHERE r.status = 'HELD'), count(*) FILTER (WHERE r.status = 'CONFIRMED')
+  -- Seats held and bought count together, and those being paid (PAYING, between a
+  -- payment's steps on the sharded topology: it cannot run out) as held. The token lock
+  -- taken by the gate serialises this user's holds for the concert, and one user has one
+  -- live token per concert.
+  SELECT count(*) FILTER (WHERE r.status <> 'CONFIRMED'), count(*) FILTER (WHERE r.status = 'CONFIRMED')
   INTO v_held, v_bought
   FROM ticket.reservations r JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
   WHERE r.user_id = v_gate.user_id AND r.concert_id = p_concert_id
-    AND (r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now()));
+    AND (r.status IN ('CONFIRMED', 'PAYING') OR (r.status = 'HELD' AND r.expires_at > now()));
   IF v_held + v_bought + cardinality(v_seat_nos) > v_concert.max_seats_per_user THEN
     PERFORM ticket.fail('T409B', format('at most %s seats per person for this concert; %s held and %s bought',
         v_concert.max_seats_per_user, v_held, v_bought),

@@ -358,7 +358,7 @@ UNION ALL
   FROM ticket.reservations r
   JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
   JOIN ticket.concerts c ON c.id = r.concert_id
-  WHERE r.status = 'CONFIRMED' OR (r.status = 'HELD' AND r.expires_at > now())
+  WHERE r.status IN ('CONFIRMED', 'PAYING') OR (r.status = 'HELD' AND r.expires_at > now())
   GROUP BY r.user_id, c.id, c.max_seats_per_user, c.holds_changed_at
   HAVING count(*) > c.max_seats_per_user AND max(r.created_at) > c.holds_changed_at
 UNION ALL

@@ -2,7 +2,9 @@
 -- ticket_proxy only. A concert partition has no users: for a call with an API key the
 -- proxy first authenticates it on the user's partition (peer.authenticate), then runs
 -- today's api.* on the concert's partition vouching for that user (ticket.vouch). A
--- payment runs as its steps (60_payment.sql), each on its side.
+-- gated call (with a queue token) is tried first with no user (p_user_id NULL): its
+-- token proves its key (ticket.proven_by_token), or TKP01 sends the proxy the long
+-- way. A payment runs as its steps (60_payment.sql), each on its side.
 
 CREATE OR REPLACE FUNCTION peer.authenticate(p_api_key text)
 RETURNS bigint
@@ -20,12 +22,12 @@ AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.issue_token(p_api_key, p
 CREATE OR REPLACE FUNCTION peer.available_dates(p_user_id bigint, p_api_key text, p_token text, p_concert_id bigint)
 RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
-AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.available_dates(p_api_key, p_token, p_concert_id); END $$;
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id) WHERE p_user_id IS NOT NULL; RETURN api.available_dates(p_api_key, p_token, p_concert_id); END $$;
 
 CREATE OR REPLACE FUNCTION peer.seat_map(p_user_id bigint, p_api_key text, p_token text, p_concert_id bigint, p_date date)
 RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
-AS $$ BEGIN PERFORM ticket.vouch(p_user_id); RETURN api.seat_map(p_api_key, p_token, p_concert_id, p_date); END $$;
+AS $$ BEGIN PERFORM ticket.vouch(p_user_id) WHERE p_user_id IS NOT NULL; RETURN api.seat_map(p_api_key, p_token, p_concert_id, p_date); END $$;
 
 CREATE OR REPLACE FUNCTION peer.hold_seat(p_user_id bigint, p_api_key text, p_token text, p_concert_id bigint,
                                           p_date date, p_seat_nos int[])
@@ -33,7 +35,7 @@ RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 BEGIN
-  PERFORM ticket.vouch(p_user_id);
+  PERFORM ticket.vouch(p_user_id) WHERE p_user_id IS NOT NULL;
   RETURN api.hold_seat(p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
 END
 $$;

@@ -66,7 +66,7 @@ BEGIN
   IF v_why IS NOT NULL THEN
     RETURN ticket.ask_primary(v_why);
   END IF;
-  PERFORM ticket.vouch(p_user_id);
+  PERFORM ticket.vouch(p_user_id) WHERE p_user_id IS NOT NULL;
   RETURN api.seat_map(p_api_key, p_token, p_concert_id, p_date);
 END
 $$;

@@ -238,15 +238,32 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
+  v_reply api.reply;
 BEGIN
-  RETURN route.available_dates(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id);
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise_gated(p_token, s, m, d, h);
+  -- One hop: the token proves the key on the concert's partition (docs/scale.md, "A
+  -- key on a concert partition"); not proven there (TKP01), the key on the user's.
+  BEGIN
+    v_reply := route.available_dates(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  END;
+  IF s = 'TKP01' THEN
+    s := NULL;
+    BEGIN
+      v_reply := route.available_dates(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
+                                       p_api_key, p_token, p_concert_id);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    END;
+  END IF;
+  IF s IS NOT NULL THEN
+    PERFORM route.reraise_gated(p_token, s, m, d, h);
+  END IF;
+  RETURN v_reply;
 END
 $$;
 COMMENT ON FUNCTION api.available_dates(text, text, bigint) IS
-  'GET /api/concerts/{id}/dates: on the partition of the concert.';
+  'GET /api/concerts/{id}/dates: on the partition of the concert, the key proven there by the token (else checked on the user''s partition first).';
 
 CREATE OR REPLACE FUNCTION api.seat_map(p_api_key text, p_token text, p_concert_id bigint, p_date date)
 RETURNS api.reply
@@ -254,19 +271,18 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
-  v_user_id bigint;
   v_max_lag interval;
   v_reply api.reply;
 BEGIN
-  v_user_id := route.authenticate(route.user_slot(p_api_key), p_api_key);
-  -- The standby answers while fresh enough (docs/scale.md, "Standby reads"); a reply
-  -- without a status is its refusal (too stale), and an error (not admitted, not
-  -- found) is the primary's to give.
+  -- One hop: the token proves the key on the concert's side (docs/scale.md, "A key on
+  -- a concert partition"), its standby's while fresh enough ("Standby reads"). A reply
+  -- without a status is the standby's refusal (too stale), and any error there is the
+  -- primary's to give.
   v_max_lag := route.standby_max_lag();
   IF v_max_lag > interval '0' THEN
     BEGIN
-      v_reply := route.standby_seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id,
-                                        p_date, v_max_lag);
+      v_reply := route.standby_seat_map(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id, p_date,
+                                        v_max_lag);
       IF v_reply.status IS NOT NULL THEN
         RETURN v_reply;
       END IF;
@@ -274,10 +290,24 @@ BEGIN
       NULL;  -- an error there, or the standby down: the primary's
     END;
   END IF;
-  RETURN route.seat_map(route.slot(p_concert_id), v_user_id, p_api_key, p_token, p_concert_id, p_date);
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise_gated(p_token, s, m, d, h);
+  BEGIN
+    v_reply := route.seat_map(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id, p_date);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  END;
+  IF s = 'TKP01' THEN  -- not proven there: the key on the user's partition
+    s := NULL;
+    BEGIN
+      v_reply := route.seat_map(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
+                                p_api_key, p_token, p_concert_id, p_date);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    END;
+  END IF;
+  IF s IS NOT NULL THEN
+    PERFORM route.reraise_gated(p_token, s, m, d, h);
+  END IF;
+  RETURN v_reply;
 END
 $$;
 COMMENT ON FUNCTION api.seat_map(text, text, bigint, date) IS
@@ -289,15 +319,33 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
+  v_reply api.reply;
 BEGIN
-  RETURN route.hold_seat(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key), p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  PERFORM route.reraise_gated(p_token, s, m, d, h);
+  -- One hop: the token proves the key on the concert's partition (docs/scale.md, "A
+  -- key on a concert partition"); not proven there (TKP01, nothing written), the key
+  -- on the user's.
+  BEGIN
+    v_reply := route.hold_seat(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  END;
+  IF s = 'TKP01' THEN
+    s := NULL;
+    BEGIN
+      v_reply := route.hold_seat(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
+                                 p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+    END;
+  END IF;
+  IF s IS NOT NULL THEN
+    PERFORM route.reraise_gated(p_token, s, m, d, h);
+  END IF;
+  RETURN v_reply;
 END
 $$;
 COMMENT ON FUNCTION api.hold_seat(text, text, bigint, date, int[]) IS
-  'POST /api/reservations: on the partition of the concert.';
+  'POST /api/reservations: on the partition of the concert, the key proven there by the token (else checked on the user''s partition first).';
 
 CREATE OR REPLACE FUNCTION api.get_reservation(p_api_key text, p_token text, p_reservation_id bigint)
 RETURNS api.reply

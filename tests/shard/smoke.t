@@ -228,7 +228,24 @@ for i in "$odd" "$even"; do
   req GET /api/wallet -H "$(bearer "${keys[i]}")"
   balance[i]=$(jv .balance)
 done
+# The user of users-1 joins a third concert, admitted at once, before the node stops.
+c3=$(on proxy "SELECT admin.create_concert('Shard three', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 3)")
+req POST "/api/concerts/$c3/queue" -d '' -H "$(bearer "${keys[odd]}")"
+expect 201 "user ${ids[odd]} joins concert $c3, admitted" '.status == "ACTIVE"'
+tok3=$(jv .token)
 VAR=$SHARD/nodes/users-1 PGPORT=$((NODE_PORT + 4)) "$TICKET_ROOT/scripts/cluster.sh" down
+# A call with a queue token needs only the concert's partition: the token proves the key.
+req GET "/api/concerts/$c3/dates" -H "$(bearer "${keys[odd]}")" -H "$(qtoken "$tok3")"
+expect 200 "users-1 stopped: its admitted user's dates, the key proven by the token on the concert's partition" \
+  '.dates | length == 1'
+day3=$(jv '.dates[0].date')
+req GET "/api/concerts/$c3/dates/$day3/seats" -H "$(bearer "${keys[odd]}")" -H "$(qtoken "$tok3")"
+expect 200 "users-1 stopped: ... the seat map" '.seats | length == 3'
+post /api/reservations "{\"concert_id\": $c3, \"date\": \"$day3\", \"seat_nos\": [3]}" \
+  -H "$(bearer "${keys[odd]}")" -H "$(qtoken "$tok3")"
+expect 201 "users-1 stopped: ... and a hold" '.status == "HELD"'
+req GET "/api/concerts/$c3/dates" -H "$(bearer "${keys[odd]%.*}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")" -H "$(qtoken "$tok3")"
+expect_error 503 DATABASE_UNAVAILABLE "users-1 stopped: a wrong key with that token is not proven, and its partition cannot say: 503"
 req GET /api/wallet -H "$(bearer "${keys[odd]}")"
 expect_error 503 DATABASE_UNAVAILABLE "users-1 stopped: its user's wallet is 503 DATABASE_UNAVAILABLE"
 check "... with Retry-After" has_header Retry-After

@@ -3,7 +3,7 @@
 -- or release, each idempotent by the reference, and recovery of a payment left
 -- between them. A crash is a step that never ran; time moves by moving paying_since.
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.balance(p_key text) RETURNS bigint LANGUAGE sql AS
@@ -38,6 +38,9 @@ SELECT is((pg_temp.r(:ra)).status, 'PAYING', '... and stays PAYING');
 SELECT is((ticket.pay_reserve(pg_temp.user_id(:'ka'), :'ka', :'ta', :ra, 'ref-a')).status, 'PAYING', 'pay_reserve again: the same');
 SELECT throws_ok(format('SELECT ticket.pay_reserve(%s, %L, %L, %s, %L)', pg_temp.user_id(:'ka'), :'ka', :'ta', :ra, 'ref-other'),
   'T409C', NULL, 'pay_reserve under another reference: RESERVATION_NOT_HELD');
+SELECT throws_ok(format('SELECT api.hold_seat(%L, %L, %s, %L, ARRAY[5])', :'ka', :'ta', :c,
+                        (SELECT on_date FROM ticket.concert_dates WHERE concert_id = :c)),
+  'T409B', NULL, 'a seat being paid counts against the limit (1 a person): a second hold meanwhile is HOLD_LIMIT_REACHED');
 SELECT results_eq(format('SELECT outcome, balance FROM ticket.debit(%s, %L, %s, 150000)', pg_temp.user_id(:'ka'), 'ref-a', :ra),
   $$VALUES ('DEBITED', 50000::bigint)$$, 'debit: DEBITED, 150,000 won taken');
 SELECT results_eq(format('SELECT outcome, balance FROM ticket.debit(%s, %L, %s, 150000)', pg_temp.user_id(:'ka'), 'ref-a', :ra),

@@ -4,7 +4,7 @@
 -- else, a vouch for another user, or a user partition looks the key up and refuses a
 -- forged one. peer.* is ticket_proxy's alone.
 BEGIN;
-SELECT plan(18);
+SELECT plan(23);
 \ir fixtures.psql
 
 SELECT admin.create_concert('Peer', 'Hall', ARRAY[now() + interval '7 days'], 4) AS cid \gset
@@ -62,6 +62,25 @@ SELECT throws_ok(format('SELECT peer.authenticate(%L)', :'forged'), 'T401A', 'mi
 RESET SESSION AUTHORIZATION;
 SELECT is((SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = :cid AND user_id = :alice_id), 1::bigint,
   'one token for alice, made through the vouch');
+
+-- A gated call with no vouch, on a concert partition: the token proves the key it was
+-- issued under (here the forged one, which the proxy vouched for at the join).
+UPDATE ticket.node SET side = 'concerts';
+SET SESSION AUTHORIZATION ticket_proxy;
+SELECT (peer.issue_token(:alice_id, :'forged', :cid)).body->>'token' AS atok \gset
+SELECT set_config('ticket.vouched_user', '', true);
+SELECT is((peer.available_dates(NULL, :'forged', :'atok', :cid)).status, 200,
+  'no vouch: alice''s token proves the key it was issued under, and the gate lets her through');
+SELECT throws_ok(format('SELECT peer.available_dates(NULL, %L, %L, %s)', :'alice', :'atok', :cid), 'TKP01', NULL,
+  'no vouch: another key naming alice is not proven by her token: the proxy asks her partition');
+SELECT throws_ok(format('SELECT peer.seat_map(NULL, %L, %L, %s, %L)', :'bob', :'atok', :cid, current_date), 'TKP01', NULL,
+  'no vouch: bob''s key with alice''s token is not proven (the 403 is the user partition''s way)');
+SELECT throws_ok(format('SELECT peer.hold_seat(NULL, %L, %L, %s, %L, ARRAY[1])', :'forged', regexp_replace(:'atok', '.$', '_'), :cid,
+                        current_date), 'TKP01', NULL,
+  'no vouch: an altered token proves nothing, and nothing is held');
+SELECT throws_ok(format('SELECT peer.available_dates(NULL, %L, %L, %s)', 'tk_malformed', :'atok', :cid), 'TKP01', NULL,
+  'no vouch: a key naming no user is not proven either (a NULL vouch, as in a new session, is no vouch)');
+RESET SESSION AUTHORIZATION;
 
 -- A claim its request left unanswered is given up to a retry only a minute on.
 RESET SESSION AUTHORIZATION;
