@@ -47,6 +47,23 @@ LANGUAGE sql IMMUTABLE
 AS $$ SELECT route.slot(substring(p_token FROM '^qt_([1-9][0-9]{0,17})\.')::bigint) $$;
 COMMENT ON FUNCTION route.token_slot(text) IS 'The slot of the concert a queue token names (0 for a malformed one).';
 
+-- A gated call goes first with no user: the concert's partition proves the key by the
+-- queue token (docs/scale.md, "A key on a concert partition"). Sent the long way
+-- (TKP01), it goes again with the user the key's own partition names.
+CREATE OR REPLACE FUNCTION route.user_unless_proven(p_long boolean, p_api_key text)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+BEGIN
+  IF p_long THEN
+    RETURN route.authenticate(route.user_slot(p_api_key), p_api_key);
+  END IF;
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION route.user_unless_proven(boolean, text) IS
+  'NULL for a gated call''s first try (its token proves the key), the key''s user from its partition for the long way.';
+
 CREATE OR REPLACE FUNCTION route.reraise(p_state text, p_message text, p_detail text, p_hint text)
 RETURNS void
 LANGUAGE plpgsql

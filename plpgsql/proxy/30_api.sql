@@ -238,28 +238,20 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
-  v_reply api.reply;
+  v_long boolean;
 BEGIN
   -- One hop: the token proves the key on the concert's partition (docs/scale.md, "A
   -- key on a concert partition"); not proven there (TKP01), the key on the user's.
-  BEGIN
-    v_reply := route.available_dates(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id);
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  END;
-  IF s = 'TKP01' THEN
-    s := NULL;
+  FOREACH v_long IN ARRAY ARRAY[false, true] LOOP
     BEGIN
-      v_reply := route.available_dates(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
-                                       p_api_key, p_token, p_concert_id);
+      RETURN route.available_dates(route.slot(p_concert_id), route.user_unless_proven(v_long, p_api_key),
+                                   p_api_key, p_token, p_concert_id);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
     END;
-  END IF;
-  IF s IS NOT NULL THEN
-    PERFORM route.reraise_gated(p_token, s, m, d, h);
-  END IF;
-  RETURN v_reply;
+    EXIT WHEN s <> 'TKP01';
+  END LOOP;
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.available_dates(text, text, bigint) IS
@@ -273,6 +265,7 @@ DECLARE
   s text; m text; d text; h text;
   v_max_lag interval;
   v_reply api.reply;
+  v_long boolean;
 BEGIN
   -- One hop: the token proves the key on the concert's side (docs/scale.md, "A key on
   -- a concert partition"), its standby's while fresh enough ("Standby reads"). A reply
@@ -290,24 +283,16 @@ BEGIN
       NULL;  -- an error there, or the standby down: the primary's
     END;
   END IF;
-  BEGIN
-    v_reply := route.seat_map(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id, p_date);
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  END;
-  IF s = 'TKP01' THEN  -- not proven there: the key on the user's partition
-    s := NULL;
+  FOREACH v_long IN ARRAY ARRAY[false, true] LOOP
     BEGIN
-      v_reply := route.seat_map(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
-                                p_api_key, p_token, p_concert_id, p_date);
+      RETURN route.seat_map(route.slot(p_concert_id), route.user_unless_proven(v_long, p_api_key),
+                            p_api_key, p_token, p_concert_id, p_date);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
     END;
-  END IF;
-  IF s IS NOT NULL THEN
-    PERFORM route.reraise_gated(p_token, s, m, d, h);
-  END IF;
-  RETURN v_reply;
+    EXIT WHEN s <> 'TKP01';
+  END LOOP;
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.seat_map(text, text, bigint, date) IS
@@ -319,29 +304,21 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   s text; m text; d text; h text;
-  v_reply api.reply;
+  v_long boolean;
 BEGIN
   -- One hop: the token proves the key on the concert's partition (docs/scale.md, "A
   -- key on a concert partition"); not proven there (TKP01, nothing written), the key
   -- on the user's.
-  BEGIN
-    v_reply := route.hold_seat(route.slot(p_concert_id), NULL, p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
-  EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
-  END;
-  IF s = 'TKP01' THEN
-    s := NULL;
+  FOREACH v_long IN ARRAY ARRAY[false, true] LOOP
     BEGIN
-      v_reply := route.hold_seat(route.slot(p_concert_id), route.authenticate(route.user_slot(p_api_key), p_api_key),
-                                 p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
+      RETURN route.hold_seat(route.slot(p_concert_id), route.user_unless_proven(v_long, p_api_key),
+                             p_api_key, p_token, p_concert_id, p_date, p_seat_nos);
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
     END;
-  END IF;
-  IF s IS NOT NULL THEN
-    PERFORM route.reraise_gated(p_token, s, m, d, h);
-  END IF;
-  RETURN v_reply;
+    EXIT WHEN s <> 'TKP01';
+  END LOOP;
+  PERFORM route.reraise_gated(p_token, s, m, d, h);
 END
 $$;
 COMMENT ON FUNCTION api.hold_seat(text, text, bigint, date, int[]) IS
