@@ -61,7 +61,7 @@ BEGIN
   -- A concert partition of the sharded topology has no users: the proxy, logged in as
   -- ticket_proxy, checked the key on the user's partition and vouches for that user in
   -- this transaction (ticket.vouch, called by peer.*). Nowhere else does a vouch count.
-  IF ticket.vouched(p_api_key) THEN
+  IF ticket.proxy_on_concerts() AND ticket.vouched(p_api_key) THEN
     RETURN ticket.key_user_id(p_api_key);
   END IF;
   -- A malformed key finds no row, so it is the same 401 as an unknown one.
@@ -91,13 +91,19 @@ LANGUAGE sql STABLE
 AS $$ SELECT side FROM ticket.node $$;
 COMMENT ON FUNCTION ticket.node_side() IS 'all (one database), concerts or users (a partition).';
 
+-- The proxy's session on a concert partition: keys there are vouched for by the proxy
+-- or proven by their queue tokens, never looked up.
+CREATE OR REPLACE FUNCTION ticket.proxy_on_concerts()
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$ SELECT session_user = 'ticket_proxy' AND ticket.node_side() = 'concerts' $$;
+COMMENT ON FUNCTION ticket.proxy_on_concerts() IS
+  'Whether this session is the proxy''s (ticket_proxy) on a concert partition.';
+
 CREATE OR REPLACE FUNCTION ticket.vouched(p_api_key text)
 RETURNS boolean
 LANGUAGE sql STABLE
-AS $$
-  -- Never NULL (unset, or a malformed key): the gate negates it.
-  SELECT coalesce(session_user = 'ticket_proxy' AND ticket.node_side() = 'concerts'
-                  AND current_setting('ticket.vouched_user', true) = ticket.key_user_id(p_api_key)::text, false)
-$$;
+-- Never NULL (unset, or a malformed key): the gate negates it.
+AS $$ SELECT coalesce(current_setting('ticket.vouched_user', true) = ticket.key_user_id(p_api_key)::text, false) $$;
 COMMENT ON FUNCTION ticket.vouched(text) IS
-  'Whether the proxy vouches for the user of this key in this transaction, on a concert partition (ticket.vouch).';
+  'Whether the proxy vouches for the user of this key in this transaction (ticket.vouch); it counts only where ticket.proxy_on_concerts().';

@@ -714,23 +714,26 @@ COMMENT ON FUNCTION api.leave_queue(text) IS
 -- database): TKP01 sends the proxy to the user's partition, whose answer is the one
 -- database's.
 CREATE OR REPLACE FUNCTION ticket.proven_by_token(p_api_key text, p_token text)
-RETURNS bigint
+RETURNS ticket.queue_tokens
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-  v_id text[] := regexp_match(p_token, '^qt_([0-9]{1,18})\.([0-9]{1,18})\.');
-  v_t  ticket.queue_tokens;
+  v_t ticket.queue_tokens;
 BEGIN
-  SELECT * INTO v_t FROM ticket.queue_tokens t WHERE t.id = v_id[2]::bigint;
-  IF found AND v_t.concert_id = v_id[1]::bigint AND v_t.user_id = ticket.key_user_id(p_api_key)
+  BEGIN
+    v_t := ticket.find_token(p_token);
+  EXCEPTION WHEN SQLSTATE 'T401B' THEN
+    NULL;  -- unknown here: the user's partition's way decides what to answer
+  END;
+  IF v_t.user_id = ticket.key_user_id(p_api_key)
      AND ticket.queue_token(p_api_key, v_t.nonce, v_t.concert_id, v_t.id) = p_token THEN
-    RETURN v_t.user_id;
+    RETURN v_t;
   END IF;
   RAISE EXCEPTION USING ERRCODE = 'TKP01', MESSAGE = 'the queue token does not prove this key: ask the user''s partition';
 END
 $$;
 COMMENT ON FUNCTION ticket.proven_by_token(text, text) IS
-  'Concert partition: the user of a key its queue token was issued under; else TKP01 (the proxy then authenticates the key on the user''s partition).';
+  'Concert partition: the token row of a key it was issued under; else TKP01 (the proxy then authenticates the key on the user''s partition).';
 
 -- The gate of every queue-gated operation. Returns the user and the token id.
 CREATE OR REPLACE FUNCTION ticket.gate(p_api_key text, p_token text, p_concert_id bigint,
@@ -742,17 +745,20 @@ DECLARE
   v_t ticket.queue_tokens;
   v_w record;
 BEGIN
-  -- The proxy on a concert partition, not vouching: the token proves the key. (The
-  -- session's user first: on one database nothing else is evaluated.)
-  IF session_user = 'ticket_proxy' AND ticket.node_side() = 'concerts' AND NOT ticket.vouched(p_api_key) THEN
-    user_id := ticket.proven_by_token(p_api_key, p_token);
+  -- The proxy on a concert partition, not vouching: the token proves the key. (On one
+  -- database the session's user already answers ticket.proxy_on_concerts.)
+  IF ticket.proxy_on_concerts() AND NOT ticket.vouched(p_api_key) THEN
+    v_t := ticket.proven_by_token(p_api_key, p_token);
+    user_id := v_t.user_id;
   ELSE
     user_id := ticket.authenticate(p_api_key);
   END IF;
   IF NOT EXISTS (SELECT 1 FROM ticket.concerts WHERE id = p_concert_id) THEN
     PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
   END IF;
-  v_t := ticket.find_token(p_token);
+  IF v_t.id IS NULL THEN
+    v_t := ticket.find_token(p_token);
+  END IF;
   IF v_t.user_id <> user_id OR v_t.concert_id <> p_concert_id THEN
     PERFORM ticket.fail('T403A', 'this queue token belongs to another user or concert');
   END IF;
