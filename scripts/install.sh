@@ -33,5 +33,5 @@ make -s -C cgi-bin install BUILD="$BUILD" DESTDIR="$DESTDIR" PREFIX="$PREFIX"
 install -d "$conf/conf-available" "$conf/ticket"
 install -m 0644 etc/lighttpd/routes.conf etc/lighttpd/fastcgi.conf etc/lighttpd/cgi.conf "$conf/ticket/"
 sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@SOCKETS@|$INSTALL_SOCKETS|" -e "s|@DBURL@|$INSTALL_DBURL|" \
-  etc/lighttpd/50-ticket.conf >"$conf/conf-available/50-ticket.conf"
+  -e "s|@JOIN_PROCS@|$((2 * $(nproc)))|" etc/lighttpd/50-ticket.conf >"$conf/conf-available/50-ticket.conf"
 echo "installed into $DESTDIR$PREFIX and $conf; next: the README's \"Installing into an existing lighttpd and PostgreSQL\""

@@ -11,13 +11,13 @@
 #   BENCH=1       also serve the bench's programs (etc/lighttpd/bench.conf)
 #   PROCS         FastCGI processes per busy program [4: make bench measured
 #                 2 and 4 on two cores]
-#   JOIN_PROCS    FastCGI processes of the join [16: joins wait for WAL
-#                 flushes, and share them the more of them are in flight]
+#   JOIN_PROCS    FastCGI processes of the join [two per core: more joins in
+#                 flight took the cores from the calls of those in line]
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 MODE=${MODE:-fastcgi} PORT=${PORT:-8080}
-BOUNCER_PORT=${BOUNCER_PORT:-6432} BENCH=${BENCH:-} PROCS=${PROCS:-4} JOIN_PROCS=${JOIN_PROCS:-16}
+BOUNCER_PORT=${BOUNCER_PORT:-6432} BENCH=${BENCH:-} PROCS=${PROCS:-4} JOIN_PROCS=${JOIN_PROCS:-$((2 * $(nproc)))}
 
 case "$MODE" in fastcgi|cgi) ;; *) die "MODE must be fastcgi or cgi, not '$MODE'" ;; esac
 [ -x "$BUILD/cgi-bin/health" ] || die "no programs in $BUILD/cgi-bin: run make build first"
