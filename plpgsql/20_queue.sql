@@ -447,8 +447,8 @@ BEGIN
     JOIN ticket.queues q ON q.concert_id = t.concert_id
     JOIN ticket.concerts c ON c.id = t.concert_id
     CROSS JOIN LATERAL (SELECT CASE t.status WHEN 'WAITING' THEN t.seq
-                                             WHEN 'PRE_QUEUE' THEN (SELECT r.rank FROM ticket.pre_queue_ranks r
-                                                                    WHERE r.token_id = t.id) END AS seq) x
+                                             WHEN 'PRE_QUEUE' THEN ticket.pre_queue_rank(t.id) END AS seq
+                        OFFSET 0) x  -- not pulled up: the rank is read once, not at each use
     WHERE t.id = p_token_id;
     IF v_t.status = 'PRE_QUEUE' AND NOT v_t.waiting AND v_t.sale_opens_at <= now() AND NOT v_admitted THEN
       PERFORM ticket.open_sale(v_t.concert_id);
@@ -666,22 +666,22 @@ RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_t ticket.queue_tokens := ticket.find_token(p_token);
+  v_t    ticket.queue_tokens := ticket.find_token(p_token);
+  v_rank bigint;
 BEGIN
   IF v_t.status = 'PRE_QUEUE' THEN
     -- Not while the opening places the pre-queue; after it, the place is in line.
     PERFORM ticket.sale_lock(v_t.concert_id, p_exclusive => false);
+    v_rank := ticket.pre_queue_rank(v_t.id);
     UPDATE ticket.queue_tokens SET status = 'LEFT', ended_at = now()
-    WHERE id = v_t.id AND status = 'PRE_QUEUE'
-      AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks WHERE token_id = v_t.id);
+    WHERE id = v_t.id AND status = 'PRE_QUEUE' AND v_rank IS NULL;
     IF found THEN
       RETURN ticket.reply(204, NULL);
     END IF;
     -- Placed at the opening but not yet a WAITING token: its rank leaves the line.
     PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE;
-    UPDATE ticket.queue_tokens t SET status = 'LEFT', ended_at = now(), seq = r.rank
-    FROM ticket.pre_queue_ranks r
-    WHERE t.id = v_t.id AND t.status = 'PRE_QUEUE' AND r.token_id = t.id
+    UPDATE ticket.queue_tokens t SET status = 'LEFT', ended_at = now(), seq = v_rank
+    WHERE t.id = v_t.id AND t.status = 'PRE_QUEUE' AND v_rank IS NOT NULL
     RETURNING t.* INTO v_t;
     IF found THEN
       PERFORM ticket.queue_drop(v_t.concert_id, ARRAY[v_t.seq]);
@@ -769,14 +769,14 @@ BEGIN
   token_id := v_t.id;
   IF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
     RETURN;
-  ELSIF v_t.status = 'PRE_QUEUE' AND NOT EXISTS (SELECT 1 FROM ticket.pre_queue_ranks r WHERE r.token_id = v_t.id) THEN
+  ELSIF v_t.status = 'PRE_QUEUE' AND ticket.pre_queue_rank(v_t.id) IS NULL THEN
     SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
     PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
       json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
       'poll GET /api/queue until the status is ACTIVE');
   ELSIF v_t.status IN ('WAITING', 'PRE_QUEUE') THEN
     SELECT ticket.queue_position(p_concert_id,
-             coalesce(v_t.seq, (SELECT r.rank FROM ticket.pre_queue_ranks r WHERE r.token_id = v_t.id)),
+             coalesce(v_t.seq, ticket.pre_queue_rank(v_t.id)),
              q.admitted) AS position, c.idle_seconds
     INTO v_w
     FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id WHERE q.concert_id = p_concert_id;

@@ -6,6 +6,21 @@
 -- its rank in ascending sha256(seed || entry_id) (ticket.pre_queue_ranks), and later
 -- joins line up behind.
 
+-- A pre-queue token's rank, drawn at the opening, or NULL. Its plan is kept (PL/pgSQL)
+-- and made without a sequential scan: the opening fills the table in one transaction,
+-- and a plan made while it was empty (and analysed so) read every rank on every poll
+-- until the next ANALYZE (tests/sql/15_stale_statistics.sql).
+CREATE OR REPLACE FUNCTION ticket.pre_queue_rank(p_token_id bigint)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET enable_seqscan = off
+AS $$
+BEGIN
+  RETURN (SELECT rank FROM ticket.pre_queue_ranks WHERE token_id = p_token_id);
+END
+$$;
+COMMENT ON FUNCTION ticket.pre_queue_rank(bigint) IS 'The rank the opening drew for a pre-queue token, or NULL.';
+
 -- Pre-queue joins and leaves hold it shared until they commit; the opening holds it
 -- exclusively, so it places every entry that committed and none can slip in meanwhile.
 CREATE OR REPLACE FUNCTION ticket.sale_lock(p_concert_id bigint, p_exclusive boolean)

@@ -2,7 +2,7 @@
 -- statistics say: a sale's line grows from nothing in minutes, long before the next
 -- ANALYZE. Counted in tuples fetched (pg_stat_xact_user_tables), not timed.
 BEGIN;
-SELECT plan(8);
+SELECT plan(11);
 \ir fixtures.psql
 
 -- Statistics taken while another concert had a line and this one had none, then a
@@ -74,6 +74,27 @@ SELECT pg_temp.fetched('ticket.reservations') AS before \gset
 SELECT isnt(pg_temp.hold(:'kb', :'tb', :b, '{7}'), NULL, '... holds a seat');
 SELECT cmp_ok(pg_temp.fetched('ticket.reservations') - :before, '<', 50::bigint,
   '... reading its own reservations, not the others'' (HELD, PAYING and CONFIRMED alike)');
+
+-- A pre-queue's ranks come in one opening, 5,000 here, into a table that was empty
+-- when this session planned its polls (six of them, so the plan is the generic one).
+SELECT admin.create_concert('Opening', 'Hall', ARRAY[now() + interval '7 days'],
+                            p_sale_opens_at => now() + interval '10 minutes') AS o \gset
+INSERT INTO ticket.queue_tokens (id, concert_id, user_id, token_hash, nonce, status)
+OVERRIDING SYSTEM VALUE
+SELECT x.id, :o, x.id, sha256(convert_to(ticket.queue_token('tk_pq', x.nonce, :o, x.id), 'UTF8')), x.nonce, 'PRE_QUEUE'
+FROM (SELECT nextval('ticket.queue_tokens_id_seq') AS id, gen_random_bytes(16) AS nonce
+      FROM generate_series(1, 5000)) x;
+ANALYZE ticket.pre_queue_ranks;
+SELECT ticket.queue_token('tk_pq', nonce, concert_id, id) AS pq FROM ticket.queue_tokens
+WHERE concert_id = :o ORDER BY id DESC LIMIT 1 \gset
+SELECT (api.queue_status(:'pq')).status FROM generate_series(1, 5);
+SELECT is((api.queue_status(:'pq')).body->>'status', 'PRE_QUEUE', 'a pre-queue of 5,000, polled before the opening');
+UPDATE ticket.concerts SET sale_opens_at = now() - interval '1 second' WHERE id = :o;
+SELECT is(admin.open_sale(:o), true, '... opens');
+SELECT pg_temp.fetched('ticket.pre_queue_ranks') AS before \gset
+SELECT (api.queue_status(:'pq')).status FROM generate_series(1, 3);
+SELECT cmp_ok(pg_temp.fetched('ticket.pre_queue_ranks') - :before, '<', 30::bigint,
+  '... and three polls of a rank behind the front read its rank, not all 5,000');
 
 SELECT * FROM finish();
 ROLLBACK;
