@@ -742,8 +742,9 @@ CREATE OR REPLACE FUNCTION ticket.gate(p_api_key text, p_token text, p_concert_i
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  v_t ticket.queue_tokens;
-  v_w record;
+  v_t   ticket.queue_tokens;
+  v_w   record;
+  v_seq bigint;
 BEGIN
   -- The proxy on a concert partition, not vouching: the token proves the key. (On one
   -- database the session's user already answers ticket.proxy_on_concerts.)
@@ -769,15 +770,16 @@ BEGIN
   token_id := v_t.id;
   IF v_t.status = 'ACTIVE' AND v_t.expires_at > now() THEN
     RETURN;
-  ELSIF v_t.status = 'PRE_QUEUE' AND ticket.pre_queue_rank(v_t.id) IS NULL THEN
-    SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
-    PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
-      json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
-      'poll GET /api/queue until the status is ACTIVE');
   ELSIF v_t.status IN ('WAITING', 'PRE_QUEUE') THEN
-    SELECT ticket.queue_position(p_concert_id,
-             coalesce(v_t.seq, ticket.pre_queue_rank(v_t.id)),
-             q.admitted) AS position, c.idle_seconds
+    -- A pre-queue entry waits by its rank once the opening drew one.
+    v_seq := coalesce(v_t.seq, ticket.pre_queue_rank(v_t.id));
+    IF v_seq IS NULL THEN
+      SELECT c.sale_opens_at INTO v_w FROM ticket.concerts c WHERE c.id = p_concert_id;
+      PERFORM ticket.fail('T429A', format('in the pre-queue until the sale opens at %s', v_w.sale_opens_at),
+        json_build_object('position', NULL, 'retry_after', ticket.pre_queue_retry_after(v_w.sale_opens_at)),
+        'poll GET /api/queue until the status is ACTIVE');
+    END IF;
+    SELECT ticket.queue_position(p_concert_id, v_seq, q.admitted) AS position, c.idle_seconds
     INTO v_w
     FROM ticket.queues q JOIN ticket.concerts c ON c.id = q.concert_id WHERE q.concert_id = p_concert_id;
     PERFORM ticket.fail('T429A', format('still waiting in the queue at position %s', v_w.position),
