@@ -430,9 +430,12 @@ RETURNS api.reply
 LANGUAGE plpgsql
 AS $$
 DECLARE
-  v_t        record;
-  v_free     bigint;
-  v_admitted boolean := false;
+  v_t            record;
+  v_free         bigint;
+  v_reach        bigint;
+  v_front_placed boolean;
+  v_head_idle    boolean;
+  v_admitted     boolean := false;
 BEGIN
   LOOP
     -- One statement, so token, counters and Fenwick tree come from one snapshot: read
@@ -440,7 +443,7 @@ BEGIN
     -- pre-queue entry waits by its rank until admission makes it a WAITING token.
     SELECT t.id, t.entry_id, t.concert_id, t.status, x.seq, t.expires_at, t.last_seen_at, x.seq IS NOT NULL AS waiting,
            q.sold_out, q.turn_seconds, q.settled, q.placed, c.max_active, c.idle_seconds, c.waitlist_idle_seconds,
-           c.sale_opens_at, c.shuffle_entries,
+           c.sale_opens_at, c.opened_at, c.shuffle_entries,
            CASE WHEN x.seq IS NOT NULL THEN ticket.queue_position(t.concert_id, x.seq, q.admitted) END AS position
     INTO v_t
     FROM ticket.queue_tokens t
@@ -460,14 +463,22 @@ BEGIN
     -- waiters ahead do not count, as admit() drops them: an idle head of the line must
     -- not keep a free slot empty until the tick. Behind settled, holes may overstate
     -- the position by as many seqs as lie between: settling them may bring it in; and
-    -- the pre-queue's unplaced front may hold idle entries too.
-    v_free := v_t.max_active - ticket.queue_active(v_t.concert_id);
-    EXIT WHEN v_free <= 0;
-    EXIT WHEN v_t.position - greatest(0, v_t.seq - 1 - v_t.settled) > v_free
-      AND v_t.placed >= coalesce(v_t.shuffle_entries, 0) AND NOT EXISTS (
+    -- the pre-queue's unplaced front may hold idle entries too (not before idle_seconds
+    -- after the opening: they count as seen then).
+    v_reach := v_t.position - greatest(0, v_t.seq - 1 - v_t.settled);
+    v_front_placed := v_t.placed >= coalesce(v_t.shuffle_entries, 0);
+    v_head_idle := v_reach > 1 AND EXISTS (
       SELECT 1 FROM (SELECT last_seen_at FROM ticket.queue_tokens
                      WHERE concert_id = v_t.concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) head
       WHERE head.last_seen_at < now() - make_interval(secs => v_t.idle_seconds));
+    -- Further back than any free slot could reach, with nothing idle ahead: no need to
+    -- count the room, which reads every ACTIVE row (a fifth of the poll's database
+    -- time in a sale's first minute, pg_stat_statements in make bench's opening).
+    EXIT WHEN v_reach > v_t.max_active AND NOT v_head_idle
+      AND (v_front_placed OR v_t.opened_at > now() - make_interval(secs => v_t.idle_seconds));
+    v_free := v_t.max_active - ticket.queue_active(v_t.concert_id);
+    EXIT WHEN v_free <= 0;
+    EXIT WHEN v_reach > v_free AND v_front_placed AND NOT v_head_idle;
     -- Whoever holds the queue lock is admitting in seq order already: do not queue.
     PERFORM 1 FROM ticket.queues WHERE concert_id = v_t.concert_id FOR UPDATE SKIP LOCKED;
     IF found THEN

@@ -2,7 +2,7 @@
 -- statistics say: a sale's line grows from nothing in minutes, long before the next
 -- ANALYZE. Counted in tuples fetched (pg_stat_xact_user_tables), not timed.
 BEGIN;
-SELECT plan(11);
+SELECT plan(12);
 \ir fixtures.psql
 
 -- Statistics taken while another concert had a line and this one had none, then a
@@ -32,8 +32,8 @@ $$;
 SELECT pg_temp.fetched() AS before \gset
 SELECT is((api.queue_status(:'token')).body->>'position', '14900',
   'a poll in a line of 20,000 the statistics have not seen (100 admitted ahead)');
-SELECT cmp_ok(pg_temp.fetched() - :before, '<', 200::bigint,
-  '... reads its own token row and the admitted ones, not the line');
+SELECT cmp_ok(pg_temp.fetched() - :before, '<', 10::bigint,
+  '... reads its own token row and the head of the line: not the line, nor the 100 admitted (no free slot reaches it)');
 
 SELECT pg_temp.new_user('stale') AS k \gset
 SELECT pg_temp.fetched() AS before \gset
@@ -91,10 +91,15 @@ SELECT (api.queue_status(:'pq')).status FROM generate_series(1, 5);
 SELECT is((api.queue_status(:'pq')).body->>'status', 'PRE_QUEUE', 'a pre-queue of 5,000, polled before the opening');
 UPDATE ticket.concerts SET sale_opens_at = now() - interval '1 second' WHERE id = :o;
 SELECT is(admin.open_sale(:o), true, '... opens');
-SELECT pg_temp.fetched('ticket.pre_queue_ranks') AS before \gset
+-- The last rank: no free slot reaches it.
+SELECT ticket.queue_token('tk_pq', t.nonce, t.concert_id, t.id) AS pq
+FROM ticket.queue_tokens t JOIN ticket.pre_queue_ranks r ON r.token_id = t.id WHERE r.concert_id = :o AND r.rank = 5000 \gset
+SELECT pg_temp.fetched('ticket.pre_queue_ranks') AS before, pg_temp.fetched() AS before_tokens \gset
 SELECT (api.queue_status(:'pq')).status FROM generate_series(1, 3);
 SELECT cmp_ok(pg_temp.fetched('ticket.pre_queue_ranks') - :before, '<', 30::bigint,
-  '... and three polls of a rank behind the front read its rank, not all 5,000');
+  '... and three polls of the last rank read its rank, not all 5,000');
+SELECT cmp_ok(pg_temp.fetched() - :before_tokens, '<', 30::bigint,
+  '... and their own token rows: the front, which the first poll in reach admits, is not theirs to place and admit');
 
 SELECT * FROM finish();
 ROLLBACK;
