@@ -488,8 +488,12 @@ BEGIN
   END LOOP;
 
   IF v_t.waiting THEN
-    -- A heartbeat for idle detection; a few seconds' precision is plenty.
-    IF v_t.last_seen_at < now() - interval '5 seconds' THEN
+    -- A heartbeat for idle detection, written once the last is half the idle limit old
+    -- (as peer.standby_queue_status answers): a page polling as told, every quarter of
+    -- it at most, has one written every three quarters. A ranked pre-queue entry counts
+    -- as seen at the opening, so the opening's first polls write none.
+    IF greatest(v_t.last_seen_at, CASE WHEN v_t.status = 'PRE_QUEUE' THEN v_t.opened_at END)
+       < now() - make_interval(secs => least(v_t.idle_seconds, v_t.waitlist_idle_seconds) / 2.0) THEN
       UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE id = v_t.id;
     END IF;
     RETURN ticket.waiting_reply(p_status, p_token, v_t.entry_id, v_t.concert_id, v_t.position, v_t.sold_out,

@@ -1,7 +1,7 @@
 -- The waiting room (plpgsql/20_queue.sql; docs/api.md queue endpoints).
 -- Time is moved by moving a token's timestamps into the past: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(86);
+SELECT plan(90);
 \ir fixtures.psql
 
 -- Anything other sessions left to the clock is settled first, so tick counts are ours.
@@ -70,6 +70,16 @@ SELECT is(:s, 200, 'queue_status: 200');
 SELECT is(:'b'::json->>'token', :'t4'::text, 'queue_status: the body names the token');
 SELECT is(:'b'::json->>'status', 'WAITING', 'queue_status: WAITING');
 SELECT ok(:'ra'::int BETWEEN 1 AND 30, 'queue_status: Retry-After (1..30 s) while waiting');
+-- The heartbeat is written once the last is half of idle_seconds (120) old: a page
+-- polling as told (every 30 s at most) is never dropped, and far-back polls mostly read.
+UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '59 seconds' WHERE id = split_part(:'t4', '.', 2)::bigint;
+SELECT is((api.queue_status(:'t4')).status, 200, 'queue_status: a waiter last seen 59 s ago polls');
+SELECT is((SELECT last_seen_at FROM ticket.queue_tokens WHERE id = split_part(:'t4', '.', 2)::bigint), now() - interval '59 seconds',
+  '... and its heartbeat is not written yet');
+UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '61 seconds' WHERE id = split_part(:'t4', '.', 2)::bigint;
+SELECT is((api.queue_status(:'t4')).status, 200, 'queue_status: a waiter last seen 61 s ago polls');
+SELECT is((SELECT last_seen_at FROM ticket.queue_tokens WHERE id = split_part(:'t4', '.', 2)::bigint), now(),
+  '... and its heartbeat is written');
 SELECT is(pg_temp.poll(:'t1', 'status'), 'ACTIVE', 'queue_status: ACTIVE for an admitted token');
 SELECT ok((api.queue_status(:'t1')).retry_after IS NULL, 'queue_status: no Retry-After for an ACTIVE token');
 SELECT throws_ok($$SELECT api.queue_status('qt_unknown')$$, 'T401B', NULL, 'queue_status: an unknown token is QUEUE_TOKEN_INVALID');

@@ -2,7 +2,7 @@
 -- its proof, booking_opens_at, and settling the holes lock-free joins leave.
 -- Time moves by moving sale_opens_at: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(73);
+SELECT plan(74);
 \ir fixtures.psql
 
 -- 'SQLSTATE DETAIL' of the statement's error, or 'no error' (pg_temp.error_of, one string).
@@ -130,9 +130,13 @@ SELECT ok((SELECT placed FROM ticket.queues WHERE concert_id = :b) < 100,
   '... and only its front is placed as WAITING tokens (ticket.place)');
 SELECT t AS last_t FROM big b JOIN ticket.queue_tokens k ON k.token_hash = sha256(convert_to(b.t, 'UTF8'))
   JOIN ticket.pre_queue_ranks r ON r.token_id = k.id WHERE r.rank = 100 \gset
+UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '1 hour' WHERE token_hash = sha256(convert_to(:'last_t', 'UTF8'));
 SELECT is((api.queue_status(:'last_t')).body::jsonb - 'token' - 'entry_id' - 'eta_seconds',
   jsonb_build_object('concert_id', :b, 'status', 'WAITING', 'position', 99, 'opens_at', NULL, 'expires_at', NULL),
   'an unplaced rank 100 is WAITING at position 99 (rank 1 has the turn)');
+SELECT is((SELECT last_seen_at FROM ticket.queue_tokens WHERE token_hash = sha256(convert_to(:'last_t', 'UTF8'))),
+  now() - interval '1 hour', '... and its first poll after the opening (joined an hour before) writes no heartbeat: it counts as seen then');
+UPDATE ticket.queue_tokens SET last_seen_at = now() WHERE token_hash = sha256(convert_to(:'last_t', 'UTF8'));
 SELECT t AS mid_t FROM big b JOIN ticket.queue_tokens k ON k.token_hash = sha256(convert_to(b.t, 'UTF8'))
   JOIN ticket.pre_queue_ranks r ON r.token_id = k.id WHERE r.rank = 90 \gset
 SELECT ok(pg_temp.fails(format('SELECT api.available_dates(k, %L, %s) FROM big WHERE t = %L', :'mid_t', :b, :'mid_t'))

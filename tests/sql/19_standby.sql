@@ -4,7 +4,7 @@
 -- fresh, as the primary's, without writing; anything else answers a reply with no
 -- status and the reason (ticket.ask_primary), so that the proxy asks the primary. How far a real standby lags is tests/shard/standby.t's.
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 \ir fixtures.psql
 
 SELECT admin.create_concert('Standby', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 4, p_max_active => 1) AS c \gset
@@ -85,13 +85,16 @@ SELECT is(ROW(:s_status, :'s_body', :s_retry_after)::text,
   'sold out, far back: the primary''s answer');
 SELECT is(:'s_body'::json->>'status', 'SOLD_OUT', '... on the waiting list');
 
--- Nothing written: in a read-only transaction (as on a standby) the answer stands where
--- the primary's own poll, due to write the heartbeat, cannot run.
-UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '10 seconds' WHERE id = split_part(:'t5', '.', 2)::bigint;
+-- Read-only, as on a standby: the heartbeat falls due at the same age there and on
+-- the primary, so under half the idle limit neither poll writes, and past it the
+-- primary's does (which no standby can run).
+UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '59 seconds' WHERE id = split_part(:'t5', '.', 2)::bigint;
+UPDATE ticket.queue_tokens SET last_seen_at = now() - interval '61 seconds' WHERE id = split_part(:'t4', '.', 2)::bigint;
 SET LOCAL transaction_read_only = on;
-SELECT is((peer.standby_queue_status(:'t5', '1s')).status, 200, 'read-only: the standby''s poll answers');
-SELECT throws_ok(format('SELECT api.queue_status(%L)', :'t5'), '25006', NULL,
-  'read-only: the primary''s poll of the same token writes its heartbeat');
+SELECT is((peer.standby_queue_status(:'t5', '1s')).status, 200, 'read-only, heartbeat 59 s old: the standby''s poll answers');
+SELECT is((api.queue_status(:'t5')).status, 200, '... and the primary''s poll of the same token writes nothing either');
+SELECT throws_ok(format('SELECT api.queue_status(%L)', :'t4'), '25006', NULL,
+  'read-only, heartbeat 61 s old: the primary''s poll writes it');
 
 SELECT * FROM finish();
 ROLLBACK;
