@@ -592,12 +592,15 @@ BEGIN
   IF v_c.sale_opens_at IS NOT NULL AND v_c.opened_at IS NULL
      AND (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
     v_status := 'PRE_QUEUE';
-  ELSIF NOT v_c.sold_out THEN
+  ELSIF NOT v_c.sold_out AND ticket.queue_waiting(p_concert_id) < v_c.max_active THEN
+    -- Behind a line of max_active or more no free slot reaches this join: it neither
+    -- counts the room nor takes the lock. (In a surge slots free as buyers pay, before
+    -- those ahead are admitted, and joins queued on the lock: make bench.)
     v_free := v_c.max_active - ticket.queue_active(p_concert_id);
     IF v_free > 0 THEN
       -- A free slot: take the queue lock before the seq, so that joins arriving together
-      -- are admitted at once and in seq order. Only while slots are free (the first
-      -- max_active of a sale); in a full room joins take no lock at all.
+      -- are admitted at once and in seq order. Only while slots are free and the line
+      -- is short (the first max_active of a sale); otherwise joins take no lock at all.
       PERFORM 1 FROM ticket.queues WHERE concert_id = p_concert_id FOR UPDATE;
     END IF;
   END IF;
@@ -622,8 +625,8 @@ BEGIN
     RETURN ticket.token_reply(ticket.live_token(p_api_key, v_live), v_live.id, 200);
   END IF;
   IF v_status = 'WAITING' AND v_free <= 0 THEN
-    -- A full room or the waiting list: nothing to admit, and the place is known without
-    -- reading the token again. Admission cannot have passed this uncommitted seq
+    -- A full room, a long line or the waiting list: nothing to admit, and the place is
+    -- known without reading the token again. Admission cannot have passed this uncommitted seq
     -- (ticket.settle), so the position is at least 1.
     SELECT ticket.queue_position(p_concert_id, v_seq, q.admitted) INTO v_position
     FROM ticket.queues q WHERE q.concert_id = p_concert_id;

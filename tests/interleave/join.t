@@ -113,4 +113,23 @@ t.eq(db.one("SELECT seq FROM ticket.queue_tokens WHERE token_hash = sha256(conve
             (late.rows[0][1],)), 4, "5: the late join lines up behind the pre-queue (seq 4)")
 t.eq(db.invariants(), [], "5: admin.check_invariants() finds nothing")
 
+# ---- 6. Behind a line of max_active or more, a join takes no queue lock even while a
+# slot is free (in a surge slots free as buyers pay, before those ahead are admitted):
+# it goes through while another session holds the lock, and admission keeps the order.
+c, _ = db.concert("interleave: join behind a line", max_active=1)
+kc, kw, kn = db.user("il-line-c"), db.user("il-line-w"), db.user("il-line-n")
+tc, tw = db.join(kc, c), db.join(kw, c)
+db.shift_turn(tc, 10 * 60 + 1)  # C's turn has run out: the slot is free, W waits
+a.run("BEGIN")
+a.run("SELECT 1 FROM ticket.queues WHERE concert_id = %s FOR UPDATE", (c,))
+b.send(JOIN, (kn, c))
+blocked = db.wait_blocked(b, by=a, timeout=2)
+a.run("ROLLBACK")
+out_n = b.outcome()
+t.ok(not blocked and out_n.ok and out_n.rows[0][2] == "WAITING",
+     "6: a join behind a line as long as the room does not wait for the queue lock", out_n)
+t.eq(db.poll(tw), "ACTIVE", "6: the one waiting ahead takes the free slot at its poll")
+t.eq(position(out_n.rows[0][1]), "1", "6: the new join is next, at position 1")
+t.eq(db.invariants(), [], "6: admin.check_invariants() finds nothing")
+
 t.done()
