@@ -1,6 +1,6 @@
 -- What DBAs and pg_cron call (admin.check_invariants and the rest of plpgsql/80_admin.sql).
 BEGIN;
-SELECT plan(58);
+SELECT plan(59);
 \ir fixtures.psql
 
 -- Whatever other sessions left to the clock is settled first, so the counts below are ours.
@@ -187,6 +187,8 @@ SELECT is((SELECT string_agg(format('%s | %s | %s | %s', jobname, schedule, comm
          current_database()),
   'pg_cron: ticket-tick, ticket-invariants, ticket-recover-payments and ticket-recover-refunds run every minute in this database');
 SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: every job is active');
+SELECT is((SELECT 'jit=off' = ANY (proconfig) FROM pg_proc WHERE oid = 'admin.check_invariants()'::regprocedure), true,
+  'check_invariants: never JIT-compiled (compiling the audit cost a core for seconds each minute of a surge)');
 
 SELECT * FROM finish();
 ROLLBACK;
