@@ -642,20 +642,34 @@ $$;
 COMMENT ON FUNCTION api.issue_token(text, bigint) IS
   'POST /api/concerts/{id}/queue: join the waiting room (201), or get the live token again (200).';
 
+-- Lengths apart from the pattern, as in ticket.key_user_id: with counted repetitions
+-- the match took 45 µs of every poll.
+CREATE OR REPLACE FUNCTION ticket.token_ids(p_token text)
+RETURNS bigint[]
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT CASE WHEN p_token ~ '^qt_[0-9]+\.[0-9]+\.[A-Za-z0-9_-]+$'
+               AND length(split_part(p_token, '.', 1)) <= 21 AND length(split_part(p_token, '.', 2)) <= 18
+               AND length(split_part(p_token, '.', 3)) = 43
+         THEN ARRAY[substr(split_part(p_token, '.', 1), 4)::bigint, split_part(p_token, '.', 2)::bigint] END
+$$;
+COMMENT ON FUNCTION ticket.token_ids(text) IS
+  'What a queue token names, {concert id, token id}, or NULL when it is not qt_<concert id>.<token id>.<43 base64url characters>.';
+
 CREATE OR REPLACE FUNCTION ticket.find_token(p_token text)
 RETURNS ticket.queue_tokens
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
   v_t  ticket.queue_tokens;
-  v_id text[] := regexp_match(p_token, '^qt_([0-9]{1,18})\.([0-9]{1,18})\.[A-Za-z0-9_-]{43}$');
+  v_id bigint[] := ticket.token_ids(p_token);
 BEGIN
   IF v_id IS NOT NULL THEN
     -- By the key alone, the rest checked after: with the concert in the WHERE clause
     -- the planner, misled by statistics from before a sale, walked the concert's whole
     -- line (make bench: 25 ms a poll after the opening).
-    SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = v_id[2]::bigint;
-    IF found AND (v_t.concert_id <> v_id[1]::bigint OR v_t.token_hash <> ticket.secret_hash(p_token)) THEN
+    SELECT * INTO v_t FROM ticket.queue_tokens WHERE id = v_id[2];
+    IF found AND (v_t.concert_id <> v_id[1] OR v_t.token_hash <> ticket.secret_hash(p_token)) THEN
       v_t := NULL;
     END IF;
   ELSE

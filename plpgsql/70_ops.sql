@@ -10,7 +10,7 @@ CREATE OR REPLACE FUNCTION api.note_error(p_code text)
 RETURNS api.reply
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
-  INSERT INTO ticket.request_errors (code) SELECT left(p_code, 64) WHERE p_code ~ '^[A-Z_]{1,64}$';
+  INSERT INTO ticket.request_errors (code) SELECT left(p_code, 64) WHERE p_code ~ '^[A-Z_]+$' AND length(p_code) <= 64;
   SELECT ticket.reply(204, NULL);
 $$;
 COMMENT ON FUNCTION api.note_error(text) IS 'Count an error answer of the HTTP layer for /api/metrics (insert-only: no hot row).';

@@ -85,7 +85,7 @@ RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_id text[] := regexp_match(p_token, '^qt_([0-9]{1,18})\.([0-9]{1,18})\.[A-Za-z0-9_-]{43}$');
+  v_id bigint[] := ticket.token_ids(p_token);
   v_t  record;
   v_why text := ticket.standby_too_stale(p_max_lag);
 BEGIN
@@ -100,8 +100,8 @@ BEGIN
   FROM ticket.queue_tokens t
   JOIN ticket.queues q ON q.concert_id = t.concert_id
   JOIN ticket.concerts c ON c.id = t.concert_id
-  WHERE t.id = v_id[2]::bigint AND t.status = 'WAITING';
-  IF NOT found OR v_t.concert_id <> v_id[1]::bigint OR v_t.token_hash <> ticket.secret_hash(p_token) THEN
+  WHERE t.id = v_id[2] AND t.status = 'WAITING';
+  IF NOT found OR v_t.concert_id <> v_id[1] OR v_t.token_hash <> ticket.secret_hash(p_token) THEN
     RETURN ticket.ask_primary('not a WAITING token here');
   ELSIF v_t.position <= 2 * v_t.max_active THEN
     RETURN ticket.ask_primary('near the front');

@@ -25,8 +25,10 @@ RETURNS int
 LANGUAGE plpgsql IMMUTABLE
 AS $$
 DECLARE
-  -- The pattern of ticket.key_user_id on the partitions: tk_<user id>.<43 base64url>.
-  v_user_id bigint := substring(p_api_key FROM '^tk_([1-9][0-9]{0,17})\.[A-Za-z0-9_-]{43}$');
+  -- The test of ticket.key_user_id on the partitions: tk_<user id>.<43 base64url>.
+  v_user_id bigint := CASE WHEN p_api_key ~ '^tk_[1-9][0-9]*\.[A-Za-z0-9_-]+$'
+                            AND strpos(p_api_key, '.') <= 22 AND length(p_api_key) - strpos(p_api_key, '.') = 43
+                      THEN substr(p_api_key, 4, strpos(p_api_key, '.') - 4)::bigint END;
 BEGIN
   IF v_user_id IS NULL THEN
     -- What ticket.authenticate answers for a key no user has.
@@ -44,7 +46,10 @@ RETURNS int
 LANGUAGE sql IMMUTABLE
 -- The pattern of the partitions' tokens: qt_<concert id>.<token id>.<secret>. Any other
 -- text goes to partition 0, which answers QUEUE_TOKEN_INVALID as one database would.
-AS $$ SELECT route.slot(substring(p_token FROM '^qt_([1-9][0-9]{0,17})\.')::bigint) $$;
+AS $$
+  SELECT route.slot(CASE WHEN p_token ~ '^qt_[1-9][0-9]*\.' AND strpos(p_token, '.') <= 22
+                    THEN substr(p_token, 4, strpos(p_token, '.') - 4)::bigint END)
+$$;
 COMMENT ON FUNCTION route.token_slot(text) IS 'The slot of the concert a queue token names (0 for a malformed one).';
 
 -- A gated call goes first with no user: the concert's partition proves the key by the
