@@ -26,6 +26,13 @@ $$;
 COMMENT ON FUNCTION ticket.queue_drops_before(bigint, bigint) IS
   'How many tokens with seq <= p_seq dropped out while waiting (Fenwick prefix sum).';
 
+CREATE OR REPLACE FUNCTION ticket.queue_drops_root()
+RETURNS bigint
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT 1::bigint << 40 $$;
+COMMENT ON FUNCTION ticket.queue_drops_root() IS
+  'The Fenwick node that covers every seq, 1 to 2^40: its count is all drops of the concert.';
+
 CREATE OR REPLACE FUNCTION ticket.queue_drop(p_concert_id bigint, p_seqs bigint[])
 RETURNS void
 LANGUAGE plpgsql
@@ -573,9 +580,15 @@ BEGIN
     RETURN ticket.token_reply(ticket.live_token(p_api_key, v_live), v_live.id, 200);
   END IF;
 
+  -- With the concert, a lower bound of the line: every seq handed out, less those
+  -- admitted and every drop (the Fenwick tree's root node covers all seqs). One index
+  -- probe, where the exact count (ticket.queue_waiting) cost a fifth of a join.
   SELECT c.sale_opens_at, c.opened_at, c.sale_opens_at - make_interval(mins => c.pre_queue_minutes) AS pre_queue_opens_at,
-         c.max_active, c.idle_seconds, c.waitlist_idle_seconds, q.sold_out, q.turn_seconds
-  INTO v_c FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id WHERE c.id = p_concert_id;
+         c.max_active, c.idle_seconds, c.waitlist_idle_seconds, q.sold_out, q.turn_seconds,
+         ticket.queue_joined(c.id) - q.admitted - coalesce(root.dropped, 0) AS waiting_at_least
+  INTO v_c FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
+  LEFT JOIN ticket.queue_drops root ON root.concert_id = c.id AND root.node = ticket.queue_drops_root()
+  WHERE c.id = p_concert_id;
   IF NOT found THEN
     PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
   END IF;
@@ -596,10 +609,14 @@ BEGIN
   IF v_c.sale_opens_at IS NOT NULL AND v_c.opened_at IS NULL
      AND (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
     v_status := 'PRE_QUEUE';
-  ELSIF NOT v_c.sold_out AND ticket.queue_waiting(p_concert_id) < v_c.max_active THEN
+  ELSIF NOT v_c.sold_out
+        AND (CASE WHEN v_c.opened_at IS NULL AND v_c.sale_opens_at IS NOT NULL
+                  THEN ticket.queue_waiting(p_concert_id)  -- opened since: the placed pre-queue
+                  ELSE v_c.waiting_at_least END) < v_c.max_active THEN
     -- Behind a line of max_active or more no free slot reaches this join: it neither
     -- counts the room nor takes the lock. (In a surge slots free as buyers pay, before
-    -- those ahead are admitted, and joins queued on the lock: make bench.)
+    -- those ahead are admitted, and joins queued on the lock: make bench.) A line
+    -- shorter than its lower bound says only costs a count of the room.
     v_free := v_c.max_active - ticket.queue_active(p_concert_id);
     IF v_free > 0 THEN
       -- A free slot: take the queue lock before the seq, so that joins arriving together

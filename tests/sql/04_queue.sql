@@ -1,7 +1,7 @@
 -- The waiting room (plpgsql/20_queue.sql; docs/api.md queue endpoints).
 -- Time is moved by moving a token's timestamps into the past: now() is fixed in a transaction.
 BEGIN;
-SELECT plan(90);
+SELECT plan(92);
 \ir fixtures.psql
 
 -- Anything other sessions left to the clock is settled first, so tick counts are ours.
@@ -208,6 +208,19 @@ SELECT is((api.issue_token(:'k1', :fc)).body->>'token', :'fa', 'issue_token: joi
 SELECT throws_ok(format('SELECT api.queue_status(%L)', 'qt_' || repeat('L', 43)), 'T401B', NULL,
   'queue_status: ... after which the old form is QUEUE_TOKEN_INVALID');
 SELECT is((api.queue_status(:'fa')).body->>'status', 'ACTIVE', 'queue_status: ... and the new form works');
+
+-- A join reads a lower bound of the line with the concert (seqs handed out, less the
+-- admitted and every drop) and counts the room only below max_active: a line emptied
+-- by leaves must not look long, or the next join would wait for a free room.
+SELECT admin.create_concert('Queue emptied', 'Hall', ARRAY[now() + interval '9 days'], p_max_active => 1) AS ec \gset
+SELECT pg_temp.join_queue(:'k1', :ec) AS ea \gset
+SELECT pg_temp.join_queue(:'k2', :ec) AS eb \gset
+SELECT pg_temp.join_queue(:'k3', :ec) AS ec2 \gset
+SELECT pg_temp.join_queue(:'k4', :ec) AS ed \gset
+SELECT (api.leave_queue(:'eb')).status, (api.leave_queue(:'ec2')).status, (api.leave_queue(:'ed')).status, (api.leave_queue(:'ea')).status;
+SELECT is(ticket.queue_waiting(:ec), 0::bigint, 'leave_queue: a line whose every place left waits for nobody');
+SELECT is((api.issue_token(:'k5', :ec)).body->>'status', 'ACTIVE',
+  'issue_token: the next join after a line emptied by leaves is ACTIVE at once (4 seqs, 1 admitted, 3 dropped)');
 
 SELECT * FROM finish();
 ROLLBACK;
