@@ -1,7 +1,7 @@
 -- Schema: schemas and tables exist, and the constraints that hold even if a function
 -- were wrong (migrations/0002_tables.sql: no seat held or sold twice, no negative balance).
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 
 -- Fixture: a concert with one date of 4 seats, a user admitted to its queue holding seat 1.
 SELECT admin.create_concert('Schema test', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 4) AS c \gset
@@ -117,6 +117,37 @@ SELECT throws_ok(
   format($$INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status)
            VALUES (%s, %s, sha256('w'::bytea), gen_random_bytes(16), 1002, 'ACTIVE')$$, :c, :b_id),
   '23514', NULL, 'queue_tokens: an ACTIVE token must have activated_at and expires_at');
+
+-- queue_tokens' rules are one function (migration 0015): it must pass exactly the rows
+-- the nine CHECKs it replaced passed, written here as they were, on every combination
+-- of the values each rule looks at.
+CREATE TEMP TABLE token_rows AS
+SELECT st, sq, act, exp, ended, eid, nonce, hash
+FROM unnest(ARRAY['PRE_QUEUE', 'WAITING', 'ACTIVE', 'DONE', 'EXPIRED', 'LEFT', 'SOLD_OUT', 'waiting', NULL]) st,
+     unnest(ARRAY[NULL, -1, 0, 1, 7]::bigint[]) sq,
+     unnest(ARRAY[NULL, now()]) act, unnest(ARRAY[NULL, now()]) exp, unnest(ARRAY[NULL, now()]) ended,
+     unnest(ARRAY['AbCdEfGh_-012345', 'AbCdEfGh_-01234', 'AbCdEfGh_-0123456', 'AbCdEfGh+-012345', NULL]) eid,
+     unnest(ARRAY[gen_random_bytes(16), gen_random_bytes(15), NULL]) nonce,
+     unnest(ARRAY[sha256('a'), '\x00'::bytea, NULL]) hash;
+SELECT is((SELECT count(*) FROM token_rows
+           WHERE ticket.queue_token_valid(st, sq, act, exp, ended, eid, nonce, hash) IS NOT FALSE
+                 IS DISTINCT FROM (
+                   (st IN ('PRE_QUEUE', 'WAITING', 'ACTIVE', 'DONE', 'EXPIRED', 'LEFT', 'SOLD_OUT')) IS NOT FALSE
+               AND ((st IN ('PRE_QUEUE', 'WAITING', 'ACTIVE')) = (ended IS NULL)) IS NOT FALSE
+               AND ((act IS NULL) = (exp IS NULL)) IS NOT FALSE
+               AND (st <> 'ACTIVE' OR act IS NOT NULL) IS NOT FALSE
+               AND (sq > 0) IS NOT FALSE
+               AND (sq IS NOT NULL OR (st IN ('PRE_QUEUE', 'LEFT') AND act IS NULL)) IS NOT FALSE
+               AND (eid ~ '^[A-Za-z0-9_-]+$' AND length(eid) = 16) IS NOT FALSE
+               AND (octet_length(nonce) = 16) IS NOT FALSE
+               AND (octet_length(hash) = 32) IS NOT FALSE)), 0::bigint,
+  'queue_tokens_rules: passes exactly the rows the nine CHECKs passed, on every combination');
+SELECT ok((SELECT count(DISTINCT ticket.queue_token_valid(st, sq, act, exp, ended, eid, nonce, hash) IS NOT FALSE) = 2 FROM token_rows),
+  'queue_tokens_rules: ... of which some pass and some do not');
+SELECT is((SELECT array_agg(pg_get_constraintdef(oid)) FROM pg_constraint
+           WHERE conrelid = 'ticket.queue_tokens'::regclass AND contype = 'c'),
+  ARRAY['CHECK (ticket.queue_token_valid(status, seq, activated_at, expires_at, ended_at, entry_id, nonce, token_hash))'],
+  'queue_tokens: its one CHECK is the rules function of the whole row');
 
 -- Users: only a 32-byte hash is stored
 SELECT throws_ok(
