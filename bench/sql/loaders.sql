@@ -187,17 +187,12 @@ BEGIN
 END
 $$;
 
--- Joins walk the bench users in order (sequence bench.next_join); between runs the
--- join concert's queue is emptied again, and its room filled with the crowd, as in a
--- sale after its first second (the first max_active joins of a sale, admitted at once
--- and in order, wait for each other: the surge measures them).
+-- Joins walk the bench users in order (sequence bench.next_join, read by
+-- bench/sql/join.sql); between runs the join concert's queue is emptied again, and its
+-- room filled with the crowd, as in a sale after its first second (the first max_active
+-- joins of a sale, admitted at once and in order, wait for each other: the surge
+-- measures them).
 CREATE SEQUENCE bench.next_join;
-CREATE FUNCTION bench.join_next(p_concert bigint) RETURNS SETOF api.reply LANGUAGE plpgsql AS $$
-BEGIN
-  RETURN QUERY SELECT r.* FROM bench.users u, LATERAL api.issue_token(u.key, p_concert) r
-  WHERE u.n = (SELECT nextval('bench.next_join'));
-END
-$$;
 CREATE FUNCTION bench.reset_joins(p_concert bigint) RETURNS void LANGUAGE sql AS $$
   DELETE FROM ticket.queue_tokens WHERE concert_id = p_concert;
   DELETE FROM ticket.queue_drops WHERE concert_id = p_concert;
