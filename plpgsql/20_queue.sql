@@ -463,7 +463,10 @@ BEGIN
     CROSS JOIN LATERAL (SELECT CASE t.status WHEN 'WAITING' THEN t.seq
                                              WHEN 'PRE_QUEUE' THEN ticket.pre_queue_rank(t.id) END AS seq
                         OFFSET 0) x  -- not pulled up: the rank is read once, not at each use
-    WHERE t.id = p_token_id;
+    WHERE t.id = p_token_id
+      -- The concert by its key: joined on t.concert_id alone, statistics from before a
+      -- sale made it a merge join reading the queue row of every concert ahead of it.
+      AND q.concert_id = (SELECT concert_id FROM ticket.queue_tokens WHERE id = p_token_id);
     IF v_t.status = 'PRE_QUEUE' AND NOT v_t.waiting AND v_t.sale_opens_at <= now() AND NOT v_admitted THEN
       PERFORM ticket.open_sale(v_t.concert_id);
       v_admitted := true;

@@ -2,7 +2,7 @@
 -- statistics say: a sale's line grows from nothing in minutes, long before the next
 -- ANALYZE. Counted in tuples fetched (pg_stat_xact_user_tables), not timed.
 BEGIN;
-SELECT plan(14);
+SELECT plan(17);
 \ir fixtures.psql
 
 -- Statistics taken while another concert had a line and this one had none, then a
@@ -111,6 +111,19 @@ SELECT cmp_ok(pg_temp.fetched('ticket.pre_queue_ranks') - :before, '<', 30::bigi
   '... and three polls of the last rank read its rank, not all 5,000');
 SELECT cmp_ok(pg_temp.fetched() - :before_tokens, '<', 30::bigint,
   '... and their own token rows: the front, which the first poll in reach admits, is not theirs to place and admit');
+
+-- A catalogue of many concerts, the newest on sale: its polls read its own queue and
+-- concert rows, not those of every concert before it (statistics taken while the
+-- older concerts had the lines).
+SELECT count(admin.create_concert('Catalogue ' || i, 'Hall', ARRAY[now() + interval '7 days'])) FROM generate_series(1, 300) i;
+SELECT admin.create_concert('Newest', 'Hall', ARRAY[now() + interval '7 days']) AS n \gset
+ANALYZE ticket.queues;
+ANALYZE ticket.concerts;
+SELECT pg_temp.join_queue(pg_temp.new_user('newest-' || i), :n) FROM generate_series(1, 150) i OFFSET 149 \gset newest_
+SELECT pg_temp.fetched('ticket.queues') AS before_q, pg_temp.fetched('ticket.concerts') AS before_c \gset
+SELECT is((api.queue_status(:'newest_join_queue')).body->>'position', '50', 'a poll in the newest of 300 concerts (100 admitted ahead)');
+SELECT cmp_ok(pg_temp.fetched('ticket.queues') - :before_q, '<', 5::bigint, '... reads its concert''s queue row, not 300');
+SELECT cmp_ok(pg_temp.fetched('ticket.concerts') - :before_c, '<', 5::bigint, '... and its concert''s row');
 
 SELECT * FROM finish();
 ROLLBACK;
