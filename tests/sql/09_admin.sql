@@ -1,6 +1,6 @@
 -- What DBAs and pg_cron call (admin.check_invariants and the rest of plpgsql/80_admin.sql).
 BEGIN;
-SELECT plan(60);
+SELECT plan(69);
 \ir fixtures.psql
 
 -- Whatever other sessions left to the clock is settled first, so the counts below are ours.
@@ -196,6 +196,38 @@ SET LOCAL track_functions = 'all';
 SELECT count(*) FROM admin.check_invariants();
 SELECT cmp_ok((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.node_side()'::regprocedure), '<=', 7::bigint,
   'check_invariants: reads the node''s side at most once in each of its 7 queries, whatever the rows (40 tokens here)');
+
+-- A past concert with nothing left to do is at rest: the tick reads it and takes no
+-- lock (a catalogue keeps every past concert; each lock was a WAL flush a minute).
+SELECT admin.create_concert('At rest', 'Hall', ARRAY[now() + interval '7 days'], p_seats => 2) AS rc \gset
+SELECT is(ticket.concert_at_rest(:rc), false, 'concert_at_rest: not while a date is ahead');
+UPDATE ticket.concert_dates SET starts_at = now() - interval '1 day' WHERE concert_id = :rc;
+SELECT is(ticket.concert_at_rest(:rc), false, 'concert_at_rest: not before a tick has found the past concert sold out');
+SAVEPOINT found;
+SELECT sold_out AS rs FROM admin.tick_concert(:rc) \gset
+SELECT is(:rs, 1, 'tick_concert: a concert with no date ahead is found sold out');
+ROLLBACK TO found;  -- and its queue row locked: found sold out again below, unlocked
+UPDATE ticket.queues SET sold_out = true WHERE concert_id = :rc;
+SELECT is(ticket.concert_at_rest(:rc), true, 'concert_at_rest: a past concert found sold out, with nobody in its queue and no hold');
+SELECT * FROM admin.tick_concert(:rc);
+SELECT is((SELECT xmax FROM ticket.queues WHERE concert_id = :rc), '0'::xid, 'tick_concert: ... whose queue row it leaves unlocked');
+SELECT pg_temp.join_queue(pg_temp.new_user('rest-' || s), :rc) FROM unnest(ARRAY['a', 'b']) s;
+UPDATE ticket.queue_tokens SET status = 'PRE_QUEUE', seq = NULL, activated_at = NULL, expires_at = NULL
+WHERE id = (SELECT min(id) FROM ticket.queue_tokens WHERE concert_id = :rc);
+SELECT results_eq(format($$SELECT status, ticket.concert_at_rest(%1$s) FROM (VALUES ('PRE_QUEUE'), ('WAITING'), ('ACTIVE')) s(status)
+                            WHERE EXISTS (SELECT 1 FROM ticket.queue_tokens WHERE concert_id = %1$s AND status = s.status)$$, :rc),
+  $$VALUES ('PRE_QUEUE', false), ('WAITING', false)$$,
+  'concert_at_rest: not with anyone in its pre-queue or line');
+UPDATE ticket.queue_tokens SET status = 'ACTIVE', activated_at = now(), expires_at = now() + interval '1 minute'
+WHERE concert_id = :rc AND status = 'WAITING';
+UPDATE ticket.queue_tokens SET status = 'LEFT', ended_at = now() WHERE concert_id = :rc AND status = 'PRE_QUEUE';
+SELECT is(ticket.concert_at_rest(:rc), false, 'concert_at_rest: not with an ACTIVE turn');
+UPDATE ticket.queue_tokens SET status = 'DONE', ended_at = now() WHERE concert_id = :rc AND status = 'ACTIVE';
+SELECT is(ticket.concert_at_rest(:rc), true, 'concert_at_rest: ... again once every token has ended');
+INSERT INTO ticket.reservations (user_id, concert_id, date_id, status, amount, expires_at)
+SELECT t.user_id, :rc, d.id, 'HELD', 1000, now() + interval '1 minute'
+FROM ticket.queue_tokens t, ticket.concert_dates d WHERE t.concert_id = :rc AND d.concert_id = :rc LIMIT 1;
+SELECT is(ticket.concert_at_rest(:rc), false, 'concert_at_rest: not with a hold to expire');
 
 SELECT * FROM finish();
 ROLLBACK;
