@@ -5,17 +5,8 @@
 --   join   a full room (100 of the crowd) that users 1.. join in order, emptied between runs
 --   pay    every user in line, 200 admitted; each pays one hold (made in bulk
 --          before a run), which ends the turn and admits the next, as in a sale
---   and before them a catalogue's history: 2,000 past concerts, sold out, so that the
---   planner reads concerts and queues by their keys as in a service that has sold for a
---   while, and the tick walks them every minute (as a service's does).
 -- Every user has 10,000,000 won to spend.
 \set users :holders + :waiting
-SELECT count(admin.create_concert('Past ' || i, 'Bench hall', ARRAY[now() + interval '1 day'], p_seats => 1))
-FROM generate_series(1, 2000) i;
-UPDATE ticket.concert_dates d SET starts_at = now() - interval '30 days'
-FROM ticket.concerts c WHERE c.id = d.concert_id AND c.title LIKE 'Past %';
-UPDATE ticket.queues q SET sold_out = true  -- as the tick found them long ago
-FROM ticket.concerts c WHERE c.id = q.concert_id AND c.title LIKE 'Past %';
 SELECT bench.make_users(:users, 10000000);
 
 SELECT bench.concert('hold', :dates, :holders) AS hold \gset
