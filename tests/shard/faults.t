@@ -426,11 +426,14 @@ for rnd in range(1, ROUNDS + 1):
     kind = FAULTS[(rnd - 1) % 3]
     victim = PROXY if kind == "proxy" else "%s-%d" % (kind, (rnd - 1) // 3 % 2)
     what = "round %d (%s)" % (rnd, victim)
-    # Every user may buy 4 seats of each concert; the clients take them in turn.
-    users = make_users("faults-%d-" % rnd, CLIENTS * 2, 5_000_000)
-    # Two users made one after the other, so on both user partitions, and both concerts:
+    # Every user may buy 4 seats of each concert; the clients take them in turn. Four
+    # users a client: with two, the clients of the live partition could buy all their
+    # seats before the dead one came back, and nothing was left to pay afterwards (a
+    # round of 96 payments attempted of 96 possible, 7 acknowledged after the restart).
+    users = make_users("faults-%d-" % rnd, CLIENTS * 4, 5_000_000)
+    # Users made one after the other, so on both user partitions, and both concerts:
     # a client takes its pairs in turn, so each meets every node that fails.
-    pairs = [[(u, cid) for u in users[2 * i:2 * i + 2] for cid in concerts] for i in range(CLIENTS)]
+    pairs = [[(u, cid) for u in users[4 * i:4 * i + 4] for cid in concerts] for i in range(CLIENTS)]
     light, progs = programs()
     acks0 = len(acked)
     stop = threading.Event()
