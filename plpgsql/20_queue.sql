@@ -612,14 +612,12 @@ BEGIN
   IF v_c.sale_opens_at IS NOT NULL AND v_c.opened_at IS NULL
      AND (SELECT opened_at IS NULL FROM ticket.concerts WHERE id = p_concert_id) THEN
     v_status := 'PRE_QUEUE';
-  ELSIF NOT v_c.sold_out
-        AND (CASE WHEN v_c.opened_at IS NULL AND v_c.sale_opens_at IS NOT NULL
-                  THEN ticket.queue_waiting(p_concert_id)  -- opened since: the placed pre-queue
-                  ELSE v_c.waiting_at_least END) < v_c.max_active THEN
+  ELSIF NOT v_c.sold_out AND v_c.waiting_at_least < v_c.max_active THEN
     -- Behind a line of max_active or more no free slot reaches this join: it neither
     -- counts the room nor takes the lock. (In a surge slots free as buyers pay, before
     -- those ahead are admitted, and joins queued on the lock: make bench.) A line
-    -- shorter than its lower bound says only costs a count of the room.
+    -- longer than its lower bound says only costs a count of the room: so for a join
+    -- that met the opening, whose bound (read before it) is 0.
     v_free := v_c.max_active - ticket.queue_active(p_concert_id);
     IF v_free > 0 THEN
       -- A free slot: take the queue lock before the seq, so that joins arriving together

@@ -152,9 +152,6 @@ $$;
 COMMENT ON FUNCTION admin.set_holds(bigint, int, int) IS
   'Change how long new holds last and how many seats one person may hold (NULL keeps); existing holds keep their expiry.';
 
--- The minute's tick works concert by concert, each in a transaction of its own
--- (admin.tick), and never waits behind a busy concert: whatever is locked is left to
--- the next minute, when readers already treat it by the clock.
 -- Each "nobody" is asked of a partial index in its own order: as EXISTS, the WAITING
 -- test was planned as a scan of every token, expected to stop at the first of a long
 -- line (50 ms a concert with none).
@@ -178,6 +175,9 @@ $$;
 COMMENT ON FUNCTION ticket.concert_at_rest(bigint) IS
   'True when the tick has nothing left to do for a concert: past, found sold out, no opening due, nobody in its queue, no hold.';
 
+-- The minute's tick works concert by concert, each in a transaction of its own
+-- (admin.tick), and never waits behind a busy concert: whatever is locked is left to
+-- the next minute, when readers already treat it by the clock.
 CREATE OR REPLACE FUNCTION admin.tick_concert(p_concert_id bigint, OUT holds_expired int, OUT waiting_dropped int,
                                               OUT sold_out int, OUT admitted int, OUT skipped boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
