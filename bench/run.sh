@@ -16,6 +16,7 @@
 #               after the sell-out 10 % of the buyers refund while the waiting list polls,
 #               and every refunded seat must go to the first on the waiting list
 #   5. opening  50,000 users join a pre-queue, the sale opens, each must see a place in line
+#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=
 #
 # Run by `make bench` with a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT,
 # TICKET_BUILD). Prints a table; $TICKET_VAR/bench/results.json has every figure.
@@ -33,6 +34,7 @@ SURGE_REFUNDS=0.1                # share of the surge's buyers who refund after 
 OPENING_USERS=${BENCH_OPENING_USERS:-50000}   # in the pre-queue when the sale opens
 OPENING_ARRIVE=${BENCH_OPENING_ARRIVE:-60}    # seconds over which they join
 OPENING_LEAD=${BENCH_OPENING_LEAD:-90}        # seconds from the first join to the opening
+CATALOGUE_PAST=${BENCH_CATALOGUE_PAST:-4000}  # past concerts before the list is read
 # (the sale then has 3 minutes to sell out: 90 s ran out on a slow run of the machine)
 PORT=${BENCH_PORT:-18200}
 out="$TICKET_VAR/bench"
@@ -136,7 +138,7 @@ checkpoint() { sql "CHECKPOINT"; }
 
 ops=(join poll seats hold charge pay)
 checkpoint
-progress "1/5 ceiling: pgbench, $CLIENTS clients, ${T}s per call"
+progress "1/6 ceiling: pgbench, $CLIENTS clients, ${T}s per call"
 for op in "${ops[@]}"; do
   prepare "$op" $((4000 * T))
   pgbench_run ceiling "$op" "$op" -c "$CLIENTS"
@@ -175,7 +177,7 @@ wrk_run() { # section name path script [connections]
 trap '../tests/lib/service.sh stop $PORT' EXIT
 pay_rate=$(awk -F'\t' '$1 == "ceiling" && $2 == "pay" {print $4}' "$results")
 for mode in fastcgi cgi; do
-  progress "2/5 HTTP, $mode: lighttpd + $([ $mode = cgi ] && echo 'pgbouncer + ')programs, wrk $CLIENTS connections"
+  progress "2/6 HTTP, $mode: lighttpd + $([ $mode = cgi ] && echo 'pgbouncer + ')programs, wrk $CLIENTS connections"
   checkpoint
   SERVE_ARGS='BENCH=1' ../tests/lib/service.sh start "$mode" "$PORT"
   if [ "$mode" = fastcgi ]; then
@@ -198,7 +200,7 @@ for mode in fastcgi cgi; do
 done
 
 # ---------------------------------------------------------------- 3. growth
-progress "3/5 growth: loading queues of 1k, 100k and 1M waiting tokens and 10k dates (about a minute)"
+progress "3/6 growth: loading queues of 1k, 100k and 1M waiting tokens and 10k dates (about a minute)"
 "${psql[@]}" -f sql/growth.sql >/dev/null
 checkpoint
 # A second unrecorded first: a fresh backend's first calls and the first writes after
@@ -218,7 +220,7 @@ done
 # ---------------------------------------------------------------- 4. surge
 # A sale that breaks its rules fails the bench, after the other sale and the report.
 broken=()
-progress "4/5 surge: $SURGE_USERS users join within 5 s for $((SURGE_DATES * 50)) seats, then a refund wave"
+progress "4/6 surge: $SURGE_USERS users join within 5 s for $((SURGE_DATES * 50)) seats, then a refund wave"
 "${psql[@]}" -v dates="$SURGE_DATES" -f sql/surge.sql >/dev/null
 surge=$(sql "SELECT bench.concert_id('surge')")
 checkpoint
@@ -247,7 +249,7 @@ jq -e --slurpfile db "$out/surge-db.json" --argjson seats $((SURGE_DATES * 50)) 
 ' "$out/surge.json" >/dev/null || broken+=(surge)
 
 # ---------------------------------------------------------------- 5. opening
-progress "5/5 opening: $OPENING_USERS users join a pre-queue over ${OPENING_ARRIVE} s, the sale opens at ${OPENING_LEAD} s"
+progress "5/6 opening: $OPENING_USERS users join a pre-queue over ${OPENING_ARRIVE} s, the sale opens at ${OPENING_LEAD} s"
 [ "$OPENING_USERS" -le "$users" ] || fail "opening: $OPENING_USERS users wanted, $users loaded; raise BENCH_WAITING"
 sql "\\copy (SELECT key FROM bench.users WHERE n <= $OPENING_USERS ORDER BY n) TO '$out/opening-users.txt'"
 checkpoint
@@ -279,13 +281,23 @@ jq -e --slurpfile db "$out/opening-db.json" --slurpfile placed "$out/opening-pla
   ] | if length == 0 then true else (map("bench: opening: " + .) | join("\n") + "\n" | halt_error(1)) end
 ' "$out/opening.json" >/dev/null || broken+=(opening)
 
+# ---------------------------------------------------------------- 6. catalogue
+progress "6/6 catalogue: $CATALOGUE_PAST past concerts, then the list with and without status="
+"${psql[@]}" -v past="$CATALOGUE_PAST" -f sql/catalogue.sql >/dev/null
+checkpoint
+pgbench_run catalogue all list_all -c "$CLIENTS"
+pgbench_run catalogue current list_current -c "$CLIENTS"
+sql "SELECT json_build_object('past', $CATALOGUE_PAST,
+       'all_bytes', length((api.list_concerts()).body::text),
+       'current_bytes', length((api.list_concerts('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}')).body::text))" >"$out/catalogue.json"
+
 # ---------------------------------------------------------------- report
 elapsed=$(($(date +%s) - started))
 machine="$(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(sql 'SELECT version()' | cut -d, -f1)"
 jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
   --arg machine "$machine" --arg date "$(date -u +%FT%TZ)" --argjson clients "$CLIENTS" --argjson seconds "$T" \
   --slurpfile opening "$out/opening.json" --slurpfile opening_db "$out/opening-db.json" \
-  --slurpfile placed "$out/opening-placed.json" \
+  --slurpfile placed "$out/opening-placed.json" --slurpfile catalogue "$out/catalogue.json" \
   --argjson elapsed "$elapsed" --argjson durable_clients "$DURABLE_CLIENTS" --slurpfile db "$out/surge-db.json" '
   def rows: $tsv | split("\n") | map(select(length > 0) | split("\t")
     | {section: .[0], name: .[1], path: .[2], calls_per_s: (.[3] | tonumber), p50_ms: (.[4] | tonumber), p99_ms: (.[5] | tonumber)});
@@ -317,7 +329,10 @@ jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
             poll_p50_ratio: (growth("poll") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100),
             hold_p50_ratio: (growth("hold") | (map(.p50_ms) | max) / (map(.p50_ms) | min) * 100 | round / 100)},
    surge: ($surge[0] + {database: $db[0]}),
-   opening: ($opening[0] + {database: ($opening_db[0] + {placement: $placed[0]})})}' \
+   opening: ($opening[0] + {database: ($opening_db[0] + {placement: $placed[0]})}),
+   catalogue: (rows | map(select(.section == "catalogue")) as $c | ($c | map(select(.name == "all")) | first) as $a |
+     ($c | map(select(.name == "current")) | first) as $n |
+     $catalogue[0] + {all: $a, current: $n, current_over_all: ($n.calls_per_s / $a.calls_per_s | r2)})}' \
   >"$out/results.json"
 
 jq -r '
@@ -343,5 +358,8 @@ jq -r '
     "  sold out \(.opening.sold_out_after_opening_s) s after the opening, \(.seats_per_second) seats/s; polls after the opening p99 \(.opening.poll_p99_ms) ms (all polls \(.calls.poll.p99_ms) ms); unexpected errors \(.unexpected_errors)",
     (.database | "  database: placed \(.placement.entries) entries in \(.placement.shuffle_ms) ms, \(.placement.opened_after_s) s after sale_opens_at (at the first call after it)",
       "    \(.seats_sold) seats sold = \(.payments_kept) payments; books off by \(.books.difference) won, \(.invariant_violations) invariants broken")),
+  (.catalogue | "\ncatalogue: \(.past) past concerts, then the concert list (pgbench, calls/s, p50 ms, bytes a call):",
+    "  GET /api/concerts (every concert)              \(.all.calls_per_s)/s, p50 \(.all.p50_ms) ms, \(.all_bytes) bytes",
+    "  ?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT    \(.current.calls_per_s)/s, p50 \(.current.p50_ms) ms, \(.current_bytes) bytes: \(.current_over_all) times as many calls"),
   "\nresults: '"$out"'/results.json"' "$out/results.json"
 [ ${#broken[@]} -eq 0 ] || fail "the sale's rules were broken in: ${broken[*]} (see above)"

@@ -82,6 +82,7 @@ enum tk_field {
 	TK_FIELD_BEFORE,
 	TK_FIELD_AFTER,
 	TK_FIELD_ENTRIES_LIMIT,
+	TK_FIELD_STATUSES,
 	TK_FIELD_CONCERT_ID,
 	TK_FIELD_RESERVATION_ID,
 	TK_FIELD_DATE,
@@ -100,6 +101,7 @@ enum tk_kind {
 	TK_KIND_TEXT,	/* string of min..max characters, no controls */
 	TK_KIND_SEATS,	/* array of min..max distinct seat numbers */
 	TK_KIND_SEAT,	/* one seat number, passed on as a one-element array */
+	TK_KIND_STATUSES,	/* concert statuses, comma-separated, each once */
 	TK_KIND_CODE	/* a name of tk_codes, set by the program itself */
 };
 struct tk_fielddef {

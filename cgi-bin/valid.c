@@ -26,6 +26,7 @@ const struct tk_fielddef tk_fields[TK_FIELD__MAX] = {
 	[TK_FIELD_BEFORE]         = { "before",          TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
 	[TK_FIELD_AFTER]          = { "after",           TK_KIND_INT,    0,   INT64_MAX,   TK_INVALID_ARGUMENT },
 	[TK_FIELD_ENTRIES_LIMIT]  = { "limit",           TK_KIND_INT,    1,   1000,        TK_INVALID_ARGUMENT },
+	[TK_FIELD_STATUSES]       = { "status",          TK_KIND_STATUSES, 1, 5,           TK_INVALID_ARGUMENT },
 	[TK_FIELD_CONCERT_ID]     = { "concert_id",      TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
 	[TK_FIELD_RESERVATION_ID] = { "reservation_id",  TK_KIND_ID,     1,   INT64_MAX,   TK_INVALID_ARGUMENT },
 	[TK_FIELD_DATE]           = { "date",            TK_KIND_DATE,   0,   0,           TK_INVALID_ARGUMENT },
@@ -188,6 +189,44 @@ bad(struct tk_req *r, enum tk_field f, const char *reason)
 	return TK_REPLIED;
 }
 
+/* A concert's statuses (ticket.concert_statuses() in the database). */
+static const char *const concert_statuses[] = {
+	"UPCOMING", "PRE_QUEUE", "ON_SALE", "SOLD_OUT", "ENDED",
+};
+
+/*
+ * ?status=ON_SALE,SOLD_OUT: known statuses, each once, passed on as SQL
+ * array text, {ON_SALE,SOLD_OUT}.
+ */
+static int
+check_statuses(struct tk_req *r, enum tk_field f, const char *s, size_t n)
+{
+	const size_t	 known = sizeof(concert_statuses) /
+			    sizeof(concert_statuses[0]);
+	const char	*p = s, *end = s + n, *comma;
+	unsigned	 seen = 0;
+	size_t		 i, len;
+
+	for (;;) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		len = (size_t)((comma != NULL ? comma : end) - p);
+		for (i = 0; i < known; i++)
+			if (strlen(concert_statuses[i]) == len &&
+			    memcmp(concert_statuses[i], p, len) == 0)
+				break;
+		if (i == known)
+			return bad(r, f, "must list UPCOMING, PRE_QUEUE, "
+			    "ON_SALE, SOLD_OUT or ENDED, comma-separated");
+		if (seen & (1u << i))
+			return bad(r, f, "must not repeat a status");
+		seen |= 1u << i;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return keep(r, f, tk_valid_printf(r, "{%.*s}", (int)n, s));
+}
+
 /* 400 (or the field's own code, INVALID_AMOUNT) with the range. */
 int
 tk_valid_range(struct tk_req *r, enum tk_field f)
@@ -257,6 +296,8 @@ check_string(struct tk_req *r, enum tk_field f, const char *s, size_t n)
 		return keep(r, f, tk_valid_printf(r, "%.*s", (int)n, s));
 	case TK_KIND_SEATS:
 		return bad(r, f, "must be a JSON array");
+	case TK_KIND_STATUSES:
+		return check_statuses(r, f, s, n);
 	case TK_KIND_KEY:
 	case TK_KIND_TOKEN:
 	case TK_KIND_IDEM:
@@ -349,6 +390,7 @@ tk_valid_json(struct tk_req *r, enum tk_field f, const json_t *v)
 		if (json_is_array(v))
 			return check_seats(r, f, v);
 		return bad(r, f, "must be an array of seat numbers");
+	case TK_KIND_STATUSES:
 	case TK_KIND_KEY:
 	case TK_KIND_TOKEN:
 	case TK_KIND_IDEM:

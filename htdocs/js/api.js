@@ -161,7 +161,8 @@ export const api = {
   charge: (amount, key) => requestOnce('POST', '/api/wallet/charge', { body: { amount } }, key),
   transactions: (limit = 50, before = null) =>
     request('GET', `/api/wallet/transactions?limit=${limit}${before != null ? `&before=${encodeURIComponent(before)}` : ''}`),
-  concerts: () => request('GET', '/api/concerts', { auth: false }),
+  // What one can still go to: the catalogue's past (ENDED) is not read at all.
+  concerts: () => request('GET', '/api/concerts?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT', { auth: false }),
   shuffle: (concertId) => request('GET', shufflePath(concertId), { auth: false }),
   joinQueue: (concertId) => request('POST', `/api/concerts/${encodeURIComponent(concertId)}/queue`),
   queueStatus: (token) => request('GET', '/api/queue', { queueToken: token, auth: false }),

@@ -65,7 +65,7 @@ export function mountConcerts(container, ctx) {
     if (mine) {
       action = h('button', { type: 'button', class: 'btn btn-primary', id: `resume-${c.id}`, onclick: () => ctx.resume() },
         t('concerts.resume'));
-    } else if (c.status !== 'ENDED') {
+    } else {
       // Before the pre-queue opens the button is there but cannot be used yet.
       action = h('button', {
         type: 'button', class: 'btn btn-primary', id: `join-${c.id}`, disabled: c.status === 'UPCOMING',

@@ -18,9 +18,9 @@ CREATE OR REPLACE FUNCTION route.list_transactions(p_slot int, p_api_key text, p
 RETURNS api.reply LANGUAGE plproxy
 AS $$ CLUSTER 'users'; RUN ON p_slot; SELECT * FROM api.list_transactions(p_api_key, p_limit, p_before); $$;
 
-CREATE OR REPLACE FUNCTION route.list_concerts()
+CREATE OR REPLACE FUNCTION route.list_concerts(p_status text[])
 RETURNS SETOF api.reply LANGUAGE plproxy
-AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM api.list_concerts(); $$;
+AS $$ CLUSTER 'concerts'; RUN ON ALL; SELECT * FROM api.list_concerts(p_status); $$;
 
 CREATE OR REPLACE FUNCTION route.get_concert(p_slot int, p_concert_id bigint)
 RETURNS api.reply LANGUAGE plproxy

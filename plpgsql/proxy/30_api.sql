@@ -130,7 +130,7 @@ $$;
 COMMENT ON FUNCTION api.note_error(text) IS
   'Count an error answer of the HTTP layer, on any concert partition (api.metrics sums them).';
 
-CREATE OR REPLACE FUNCTION api.list_concerts()
+CREATE OR REPLACE FUNCTION api.list_concerts(p_status text[])
 RETURNS api.reply
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -140,13 +140,21 @@ BEGIN
   -- Every partition's list, merged in id order into the one list of one database.
   RETURN ROW(200, json_build_object('concerts', coalesce(
     (SELECT json_agg(c ORDER BY (c->>'id')::bigint)
-     FROM route.list_concerts() r, json_array_elements(r.body->'concerts') c), '[]')), NULL)::api.reply;
+     FROM route.list_concerts(p_status) r, json_array_elements(r.body->'concerts') c), '[]')), NULL)::api.reply;
 EXCEPTION WHEN OTHERS THEN
   GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
   PERFORM route.reraise(s, m, d, h);
 END
 $$;
-COMMENT ON FUNCTION api.list_concerts() IS 'GET /api/concerts: every concert partition''s concerts, in id order.';
+COMMENT ON FUNCTION api.list_concerts(text[]) IS
+  'GET /api/concerts?status=: every concert partition''s concerts of these statuses (NULL: all), in id order.';
+
+CREATE OR REPLACE FUNCTION api.list_concerts()
+RETURNS api.reply
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+AS $$ SELECT * FROM api.list_concerts(NULL::text[]) $$;
+COMMENT ON FUNCTION api.list_concerts() IS
+  'Every concert: api.list_concerts(NULL), for psql and for programs from before status=.';
 
 CREATE OR REPLACE FUNCTION api.health()
 RETURNS api.reply

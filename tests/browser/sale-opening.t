@@ -37,6 +37,7 @@ let playwright;
 let browser;
 let serviceStarted = false;
 let cid;
+let pastCid;              // a concert whose last date has passed: not listed
 let hhmm;                 // the draw's time as the page says it (Seoul, 24 h)
 const who = {};           // B, C: {context, page, key, join: {data, retryAfter}}
 const pageErrors = [];
@@ -95,13 +96,15 @@ step('the service answers on the test port', async () => {
   assert((await api('GET', '/api/health')).status === 200, 'GET /api/health is not 200');
 }, { timeout: 100000 });
 
-step('a concert whose sale opens in 2 hours, with a 60-minute pre-queue and one buyer at a time, is made with psql', () => {
+step('a concert whose sale opens in 2 hours, with a 60-minute pre-queue and one buyer at a time, and one whose last date has passed, are made with psql', () => {
   cid = psql(`SELECT admin.create_concert('${TITLE}', 'Test Hall', ARRAY[now() + interval '30 days'],
     p_max_active => 1, p_sale_opens_at => now() + interval '2 hours', p_pre_queue_minutes => 60)`);
   assert(/^\d+$/.test(cid), `create_concert returned ${cid}`);
+  pastCid = psql(`SELECT admin.create_concert('${TITLE} past', 'Test Hall', ARRAY[now() + interval '1 day'])`);
+  psql(`UPDATE ticket.concert_dates SET starts_at = now() - interval '1 day' WHERE concert_id = ${pastCid}`);
 });
 
-step('B sees it upcoming: a countdown to the pre-queue, the sale time, and a join button that cannot be used yet', async () => {
+step('B sees it upcoming: a countdown to the pre-queue, the sale time, and a join button that cannot be used yet; not the past one', async () => {
   browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const { page } = await newVisitor('B', DESKTOP, 'en');
   const card = page.locator(`#concert-${cid}`);
@@ -111,6 +114,7 @@ step('B sees it upcoming: a countdown to the pre-queue, the sale time, and a joi
   assert(await page.locator(`#join-${cid}`).isDisabled(), 'the join button can be used before the pre-queue opens');
   assert(await page.locator(`#join-${cid}`).getAttribute('aria-describedby') === `concert-${cid}-status`,
     'the disabled button does not point at the status that explains it');
+  assert(await page.locator(`#concert-${pastCid}`).count() === 0, 'the list shows a concert whose last date has passed');
   await capture(page, 'sale-01-upcoming.png', 'upcoming concert');
 });
 

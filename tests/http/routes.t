@@ -14,7 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 routes() {
-  local mode=$1 port=$2 k k2 uid tok tw cid cwait day rid rid2 newest emoji key255 pad n
+  local mode=$1 port=$2 k k2 uid tok tw cid ended bad cwait day rid rid2 newest emoji key255 pad n
   start_service "$mode" "$port"
   diag "mode $mode on port $port"
 
@@ -76,6 +76,27 @@ routes() {
     ".concerts[] | select(.id == $cid) | .hold_minutes == 7 and .max_seats_per_user == 2
        and .queue == {\"waiting\": 0, \"active\": 0, \"max_active\": 10} and (.title | type == \"string\")
        and .venue == \"Hall\""
+
+  # ---- GET /api/concerts?status=: api.list_concerts('{...}')
+  ended=$(new_concert 1 5 1 1)
+  sql_concert "$ended" "UPDATE ticket.concert_dates SET starts_at = now() - interval '1 day' WHERE concert_id = $ended"
+  req GET /api/concerts
+  expect 200 "$mode: without status= every concert is listed, the ENDED one too" \
+    "[.concerts[] | select(.id == $cid or .id == $ended) | .status] == [\"ON_SALE\", \"ENDED\"]"
+  req GET "/api/concerts?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT"
+  expect 200 "$mode: status= lists the concerts of those statuses only, by id" \
+    "any(.concerts[]; .id == $cid)" "all(.concerts[]; .status != \"ENDED\")" \
+    '[.concerts[].id] == ([.concerts[].id] | sort)'
+  req GET "/api/concerts?status=ENDED%2CON_SALE"
+  expect 200 "$mode: status=ENDED%2CON_SALE is decoded: both" \
+    "any(.concerts[]; .id == $ended)" "any(.concerts[]; .id == $cid)" \
+    'all(.concerts[]; .status == "ENDED" or .status == "ON_SALE")'
+  req GET "/api/concerts?status=ENDED"
+  expect 200 "$mode: status=ENDED lists only the past" "any(.concerts[]; .id == $ended)" 'all(.concerts[]; .status == "ENDED")'
+  for bad in 'status=' 'status=ON_SALE,' 'status=on_sale' 'status=ON_SALE,ON_SALE' 'status=SOLD' 'status=ON_SALE&status=ENDED'; do
+    req GET "/api/concerts?$bad"
+    expect_error 400 INVALID_ARGUMENT "$mode: ?$bad is refused" '.error.details.field == "status"'
+  done
 
   # ---- POST /api/concerts/{id}/queue, GET and DELETE /api/queue
   post "/api/concerts/$cid/queue" '{}' -H "$(bearer "$k")"

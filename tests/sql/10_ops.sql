@@ -1,6 +1,6 @@
 -- Operations endpoints and the concert list (docs/api.md: GET /api/health, /api/metrics, /api/concerts).
 BEGIN;
-SELECT plan(22);
+SELECT plan(33);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.metric(p_line_start text) RETURNS bigint LANGUAGE sql AS $$
@@ -29,6 +29,43 @@ SELECT is(
   'list_concerts: id, title, venue, status, sale times, hold_minutes, max_seats_per_user, the queue figures and no shuffle');
 SELECT is((SELECT array_agg((x->>'id')::bigint) = array_agg((x->>'id')::bigint ORDER BY (x->>'id')::bigint)
            FROM json_array_elements((api.list_concerts()).body->'concerts') x), true, 'list_concerts: ordered by id');
+
+-- list_concerts(statuses): a catalogue with a past (twenty ENDED concerts: no date
+-- ahead) and one concert before its pre-queue.
+SELECT array_agg(admin.create_concert('Ops past ' || i, 'Ops Hall', ARRAY[now() + interval '1 day'], p_seats => 1)) AS past
+FROM generate_series(1, 20) i \gset
+UPDATE ticket.concert_dates SET starts_at = now() - interval '1 day' WHERE concert_id = ANY (:'past');
+SELECT admin.create_concert('Ops upcoming', 'Ops Hall', ARRAY[now() + interval '30 days'],
+                            p_sale_opens_at => now() + interval '10 days') AS up \gset
+CREATE FUNCTION pg_temp.listed(p_statuses text[]) RETURNS TABLE (id bigint, status text) LANGUAGE sql AS $$
+  SELECT (x->>'id')::bigint, x->>'status' FROM json_array_elements((api.list_concerts(p_statuses)).body->'concerts') x
+$$;
+SELECT is((SELECT array_agg(id ORDER BY id) FROM pg_temp.listed(NULL) WHERE id = ANY (:'past'::bigint[] || ARRAY[:c, :up])),
+          (SELECT array_agg(id ORDER BY id) FROM unnest(:'past'::bigint[] || ARRAY[:c, :up]) id),
+          'list_concerts(NULL): every concert, the ENDED ones too');
+SELECT is((SELECT array_agg(id ORDER BY id) FROM pg_temp.listed('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}')
+           WHERE id = ANY (:'past'::bigint[] || ARRAY[:c, :up])),
+          ARRAY[:c, :up]::bigint[], 'list_concerts: without ENDED, no concert of the past');
+SELECT is((SELECT array_agg(DISTINCT status) FROM pg_temp.listed('{UPCOMING}')), ARRAY['UPCOMING'],
+          'list_concerts({UPCOMING}): only UPCOMING concerts');
+SELECT is((SELECT count(*) FROM pg_temp.listed('{UPCOMING}') WHERE id = :up), 1::bigint, 'list_concerts({UPCOMING}): the one before its pre-queue');
+SELECT is((SELECT array_agg(DISTINCT status) FROM pg_temp.listed('{ENDED}')), ARRAY['ENDED'],
+          'list_concerts({ENDED}): only the past');
+SELECT is((SELECT count(*) FROM pg_temp.listed('{ENDED}') WHERE id = ANY (:'past')), 20::bigint, 'list_concerts({ENDED}): all of it');
+SELECT is((SELECT array_agg(x::jsonb ORDER BY (x->>'id')::bigint) FROM json_array_elements((api.list_concerts('{ON_SALE,ENDED}')).body->'concerts') x),
+          (SELECT array_agg(x::jsonb ORDER BY (x->>'id')::bigint) FROM json_array_elements((api.list_concerts()).body->'concerts') x
+           WHERE x->>'status' IN ('ON_SALE', 'ENDED')),
+          'list_concerts: a concert listed by status is the concert listed without (same body, same order)');
+SELECT throws_ok($$SELECT api.list_concerts('{}')$$, 'T400A', 'status must list one or more of UPCOMING, PRE_QUEUE, ON_SALE, SOLD_OUT, ENDED',
+                 'list_concerts({}): 400');
+SELECT throws_ok($$SELECT api.list_concerts('{on_sale}')$$, 'T400A', NULL, 'list_concerts: an unknown status is 400');
+SELECT throws_ok($$SELECT api.list_concerts(ARRAY['ON_SALE', NULL])$$, 'T400A', NULL, 'list_concerts: a NULL status is 400');
+-- Without ENDED only concerts with a date ahead are read, not the catalogue's past.
+SET LOCAL track_functions = 'all';
+SELECT count(*) FROM pg_temp.listed('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}');
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.concert_body(bigint)'::regprocedure),
+          (SELECT count(DISTINCT concert_id) FROM ticket.concert_dates WHERE starts_at > now()),
+          'list_concerts: without ENDED, one concert body built per concert with a date ahead, none for the past');
 
 -- metrics
 SELECT status AS s, json_typeof(body) AS t FROM api.metrics() \gset
