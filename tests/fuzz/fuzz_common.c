@@ -216,17 +216,40 @@ is_int_in(const char *s, long long lo, long long hi)
 	return *end == '\0' && v >= lo && v <= hi;
 }
 
+/* {ON_SALE,ENDED}: concert statuses, one or more, each once. */
+static int
+is_status_array(const char *s)
+{
+	static const char *const known[] = { "UPCOMING", "PRE_QUEUE", "ON_SALE", "SOLD_OUT", "ENDED" };
+	char	 copy[128], *word, *rest;
+	size_t	 n = strlen(s), i;
+	int	 seen[5] = { 0 };
+
+	if (n < 3 || n >= sizeof(copy) || s[0] != '{' || s[n - 1] != '}' || s[n - 2] == ',' || s[1] == ',' ||
+	    strstr(s, ",,") != NULL)
+		return 0;
+	memcpy(copy, s + 1, n - 2);
+	copy[n - 2] = '\0';
+	for (word = strtok_r(copy, ",", &rest); word != NULL; word = strtok_r(NULL, ",", &rest)) {
+		for (i = 0; i < 5 && strcmp(word, known[i]) != 0; i++)
+			;
+		if (i == 5 || seen[i]++)
+			return 0;
+	}
+	return 1;
+}
+
 /* ---------------------------------------------------- the stand-in database */
 
 enum pk { P_KEY, P_TOKEN, P_IDEM, P_ID, P_ID_OPT, P_LIMIT, P_AFTER,
-	P_ENTRIES_LIMIT, P_AMOUNT, P_NAME, P_DATE, P_SEATS, P_CODE, P_NONE };
+	P_ENTRIES_LIMIT, P_AMOUNT, P_NAME, P_DATE, P_SEATS, P_STATUSES, P_CODE, P_NONE };
 
 static const enum pk stmt_params[TK_STMT__MAX][TK_PARAMS_MAX] = {
 	[TK_STMT_CREATE_USER]        = { P_NAME, P_NONE },
 	[TK_STMT_GET_WALLET]         = { P_KEY, P_NONE },
 	[TK_STMT_CHARGE_WALLET]      = { P_KEY, P_AMOUNT, P_IDEM, P_NONE },
 	[TK_STMT_LIST_TRANSACTIONS]  = { P_KEY, P_LIMIT, P_ID_OPT, P_NONE },
-	[TK_STMT_LIST_CONCERTS]      = { P_NONE },
+	[TK_STMT_LIST_CONCERTS]      = { P_STATUSES, P_NONE },
 	[TK_STMT_GET_CONCERT]        = { P_ID, P_NONE },
 	[TK_STMT_SHUFFLE_PROOF]      = { P_ID, P_NONE },
 	[TK_STMT_SHUFFLE_ENTRIES]    = { P_ID, P_AFTER, P_ENTRIES_LIMIT, P_NONE },
@@ -254,7 +277,7 @@ check_param(enum tk_stmt s, int i, enum pk k, const char *v)
 	long		 n;
 
 	if (v == NULL) {
-		FUZZ_CHECK(k == P_KEY || k == P_TOKEN || k == P_IDEM || k == P_ID_OPT,
+		FUZZ_CHECK(k == P_KEY || k == P_TOKEN || k == P_IDEM || k == P_ID_OPT || k == P_STATUSES,
 		    "api.%s: parameter %d is NULL", fn, i + 1);
 		return;
 	}
@@ -292,6 +315,9 @@ check_param(enum tk_stmt s, int i, enum pk k, const char *v)
 		break;
 	case P_SEATS:
 		FUZZ_CHECK(fuzz_is_seat_array(v, 1, 100), "api.%s: $%d seats %s", fn, i + 1, v);
+		break;
+	case P_STATUSES:
+		FUZZ_CHECK(is_status_array(v), "api.%s: $%d statuses %s", fn, i + 1, v);
 		break;
 	case P_CODE:
 		break;
