@@ -18,7 +18,7 @@ COMMENT ON FUNCTION ticket.concert_statuses() IS 'Every status of a concert (tic
 -- Only ENDED concerts have no date ahead, so a list without them starts from the dates
 -- ahead (index concert_dates_ahead): the page, which polls it, does not pay for the
 -- catalogue's past (4,000 past concerts: every concert is a megabyte, 11 calls a second
--- at 8 clients; without ENDED 7,000: make bench, section 6).
+-- at 8 clients; without ENDED 7,000: docs/bench.md, section 5).
 CREATE OR REPLACE FUNCTION api.list_concerts(p_status text[])
 RETURNS api.reply
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
