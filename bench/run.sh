@@ -16,7 +16,8 @@
 #               after the sell-out 10 % of the buyers refund while the waiting list polls,
 #               and every refunded seat must go to the first on the waiting list
 #   5. opening  50,000 users join a pre-queue, the sale opens, each must see a place in line
-#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=
+#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=, and a
+#               metrics scrape
 #
 # Run by `make bench` with a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT,
 # TICKET_BUILD). Prints a table; $TICKET_VAR/bench/results.json has every figure.
@@ -287,9 +288,11 @@ progress "6/6 catalogue: $CATALOGUE_PAST past concerts, then the list with and w
 checkpoint
 pgbench_run catalogue all list_all -c "$CLIENTS"
 pgbench_run catalogue current list_current -c "$CLIENTS"
+pgbench_run catalogue metrics metrics -c "$CLIENTS"
 sql "SELECT json_build_object('past', $CATALOGUE_PAST,
        'all_bytes', length((api.list_concerts()).body::text),
-       'current_bytes', length((api.list_concerts('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}')).body::text))" >"$out/catalogue.json"
+       'current_bytes', length((api.list_concerts('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}')).body::text),
+       'metrics_bytes', length((api.metrics()).body::text))" >"$out/catalogue.json"
 
 # ---------------------------------------------------------------- report
 elapsed=$(($(date +%s) - started))
@@ -332,7 +335,8 @@ jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
    opening: ($opening[0] + {database: ($opening_db[0] + {placement: $placed[0]})}),
    catalogue: (rows | map(select(.section == "catalogue")) as $c | ($c | map(select(.name == "all")) | first) as $a |
      ($c | map(select(.name == "current")) | first) as $n |
-     $catalogue[0] + {all: $a, current: $n, current_over_all: ($n.calls_per_s / $a.calls_per_s | r2)})}' \
+     $catalogue[0] + {all: $a, current: $n, current_over_all: ($n.calls_per_s / $a.calls_per_s | r2),
+                      metrics: ($c | map(select(.name == "metrics")) | first)})}' \
   >"$out/results.json"
 
 jq -r '
@@ -360,6 +364,7 @@ jq -r '
       "    \(.seats_sold) seats sold = \(.payments_kept) payments; books off by \(.books.difference) won, \(.invariant_violations) invariants broken")),
   (.catalogue | "\ncatalogue: \(.past) past concerts, then the concert list (pgbench, calls/s, p50 ms, bytes a call):",
     "  GET /api/concerts (every concert)              \(.all.calls_per_s)/s, p50 \(.all.p50_ms) ms, \(.all_bytes) bytes",
-    "  ?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT    \(.current.calls_per_s)/s, p50 \(.current.p50_ms) ms, \(.current_bytes) bytes: \(.current_over_all) times as many calls"),
+    "  ?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT    \(.current.calls_per_s)/s, p50 \(.current.p50_ms) ms, \(.current_bytes) bytes: \(.current_over_all) times as many calls",
+    "  GET /api/metrics (a scrape)                    \(.metrics.calls_per_s)/s, p50 \(.metrics.p50_ms) ms, \(.metrics_bytes) bytes"),
   "\nresults: '"$out"'/results.json"' "$out/results.json"
 [ ${#broken[@]} -eq 0 ] || fail "the sale's rules were broken in: ${broken[*]} (see above)"

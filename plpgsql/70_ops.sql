@@ -21,16 +21,19 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, p
 AS $$
 DECLARE
   v_out text := '';
+  -- The queues of concerts with a date ahead, as for the seats below: a scrape does not
+  -- grow with the catalogue's past (a series ends with its concert's last date).
+  v_ids bigint[] := ARRAY(SELECT DISTINCT concert_id FROM ticket.concert_dates WHERE starts_at > now() ORDER BY 1);
 BEGIN
-  v_out := v_out || E'# HELP ticket_queue_waiting Tokens waiting in the queue.\n# TYPE ticket_queue_waiting gauge\n'
+  v_out := v_out || E'# HELP ticket_queue_waiting Tokens waiting in the queue of a concert with a date ahead.\n# TYPE ticket_queue_waiting gauge\n'
     || coalesce((SELECT string_agg(format('ticket_queue_waiting{concert_id="%s"} %s', id, ticket.queue_waiting(id)), E'\n' ORDER BY id)
-                 FROM ticket.concerts) || E'\n', '');
-  v_out := v_out || E'# HELP ticket_queue_active Tokens admitted and within their turn.\n# TYPE ticket_queue_active gauge\n'
+                 FROM unnest(v_ids) id) || E'\n', '');
+  v_out := v_out || E'# HELP ticket_queue_active Tokens admitted and within their turn, for a concert with a date ahead.\n# TYPE ticket_queue_active gauge\n'
     || coalesce((SELECT string_agg(format('ticket_queue_active{concert_id="%s"} %s', id, ticket.queue_active(id)), E'\n' ORDER BY id)
-                 FROM ticket.concerts) || E'\n', '');
-  v_out := v_out || E'# HELP ticket_queue_admitted_total Tokens admitted so far.\n# TYPE ticket_queue_admitted_total counter\n'
+                 FROM unnest(v_ids) id) || E'\n', '');
+  v_out := v_out || E'# HELP ticket_queue_admitted_total Tokens admitted so far, for a concert with a date ahead.\n# TYPE ticket_queue_admitted_total counter\n'
     || coalesce((SELECT string_agg(format('ticket_queue_admitted_total{concert_id="%s"} %s', concert_id, admitted), E'\n' ORDER BY concert_id)
-                 FROM ticket.queues) || E'\n', '');
+                 FROM ticket.queues WHERE concert_id = ANY (v_ids)) || E'\n', '');
   v_out := v_out || E'# HELP ticket_seats Seats of future dates by status.\n# TYPE ticket_seats gauge\n'
     || coalesce((SELECT string_agg(format('ticket_seats{concert_id="%s",status="%s"} %s', concert_id, status, n), E'\n'
                                    ORDER BY concert_id, status)

@@ -1,6 +1,6 @@
 -- Operations endpoints and the concert list (docs/api.md: GET /api/health, /api/metrics, /api/concerts).
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.metric(p_line_start text) RETURNS bigint LANGUAGE sql AS $$
@@ -86,6 +86,15 @@ SELECT is(
 SELECT is(pg_temp.metric(format('ticket_queue_waiting{concert_id="%s"}', :c)), 1::bigint, 'metrics: waiting tokens per concert');
 SELECT is(pg_temp.metric(format('ticket_queue_active{concert_id="%s"}', :c)), 1::bigint, 'metrics: active tokens per concert');
 SELECT is(pg_temp.metric(format('ticket_seats{concert_id="%s",status="AVAILABLE"}', :c)), 5::bigint, 'metrics: seats by status per concert');
+SELECT is((SELECT count(*) FROM regexp_split_to_table((api.metrics()).body #>> '{}', E'\n') l
+           WHERE substring(l FROM 'concert_id="([0-9]+)"')::bigint = ANY (:'past')), 0::bigint,
+          'metrics: no series of a concert whose last date has passed');
+SET LOCAL track_functions = 'all';
+SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.queue_waiting(bigint)'::regprocedure), 0) AS w0 \gset
+SELECT length((api.metrics()).body::text) > 0 AS ok \gset
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.queue_waiting(bigint)'::regprocedure) - :w0,
+          (SELECT count(DISTINCT concert_id) FROM ticket.concert_dates WHERE starts_at > now()),
+          'metrics: the line counted once per concert with a date ahead, not for the catalogue''s past');
 SELECT pg_temp.metric('ticket_payments_total') AS p0, pg_temp.metric('ticket_payments_won_total') AS w0,
        pg_temp.metric('ticket_holds_expired_total') AS e0 \gset
 SELECT (api.charge_wallet(:'ka', 1000000, NULL)).status AS ok \gset

@@ -1,0 +1,2 @@
+-- GET /api/metrics, a Prometheus scrape.
+SELECT * FROM api.metrics();
