@@ -1,7 +1,7 @@
 // The list of concerts with their queue figures, and the way into each queue. A concert
 // with a sale time shows where it stands (upcoming, pre-queue, on sale) with a countdown
 // to its next step; when one runs out the list is read again, a few seconds apart per
-// visitor so that everyone does not ask at once.
+// visitor so that everyone does not ask at once. A hidden tab reads it once it is seen.
 
 import { api, msUntil } from './api.js';
 import { t, stamp, clock, dateTime, errorText } from './i18n.js';
@@ -103,7 +103,7 @@ export function mountConcerts(container, ctx) {
       if (msUntil(at) <= 0 && reloadAt !== at) {
         reloadAt = at;
         clearTimeout(timer);
-        timer = setTimeout(load, Math.random() * SPREAD_MS);
+        timer = setTimeout(reload, Math.random() * SPREAD_MS);
       }
     }
   }
@@ -138,6 +138,22 @@ export function mountConcerts(container, ctx) {
     setText(updated, ctx.state.concertsAt ? t('concerts.updated', { time: stamp(ctx.state.concertsAt, false) }) : '');
   }
 
+  /**
+   * Read the list again; in a tab nobody looks at, once somebody does: before a sale
+   * many wait with the page in a background tab, and their readings would take the
+   * server from those in line.
+   */
+  function reload() {
+    if (document.visibilityState !== 'hidden') load();
+    else document.addEventListener('visibilitychange', whenSeen);
+  }
+
+  function whenSeen() {
+    if (document.visibilityState === 'hidden') return;
+    document.removeEventListener('visibilitychange', whenSeen);
+    if (!destroyed) load();
+  }
+
   async function load() {
     clearTimeout(timer);
     try {
@@ -152,7 +168,7 @@ export function mountConcerts(container, ctx) {
       if (destroyed) return;
       replace(status, notice('error', errorText(e)));
     }
-    if (!destroyed) timer = setTimeout(load, REFRESH_MS);
+    if (!destroyed) timer = setTimeout(reload, REFRESH_MS);
   }
 
   draw();
@@ -172,6 +188,7 @@ export function mountConcerts(container, ctx) {
       destroyed = true;
       clearTimeout(timer);
       clearInterval(ticker);
+      document.removeEventListener('visibilitychange', whenSeen);
       off();
     },
   };

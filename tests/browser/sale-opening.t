@@ -118,9 +118,34 @@ step('B sees it upcoming: a countdown to the pre-queue, the sale time, and a joi
   await capture(page, 'sale-01-upcoming.png', 'upcoming concert');
 });
 
-step('10 minutes pass: the countdown says 50 minutes', async () => {
-  await passTime(10 * 60000);
-  await textMatches(who.B.page.locator(`#concert-${cid}-countdown`), /^Pre-queue opens in (50:00|49:\d\d)$/);
+/** The page's tab goes to the background (hidden) or comes back, as a browser says it. */
+async function setHidden(page, hidden) {
+  await page.evaluate((h) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+}
+
+step('10 minutes pass, the first in a background tab: it reads no list until B looks again; the countdown says 50 minutes', async () => {
+  const { page } = who.B;
+  const paths = [];           // of every request the page makes, in order
+  const log = (r) => paths.push(new URL(r.url()).pathname);
+  page.on('request', log);
+  await setHidden(page, true);
+  await passTime(60000);      // four of the list's 15-s readings would fall in it
+  // A request of the test's own after the minute: whatever the hidden tab asked came before it.
+  await Promise.all([page.waitForRequest((r) => new URL(r.url()).pathname === '/api/health'),
+    page.evaluate(() => fetch('/api/health'))]);
+  page.off('request', log);
+  assert(!paths.includes('/api/concerts'), `the hidden tab asked: ${paths.join(', ')}`);
+  const [again] = await Promise.all([
+    page.waitForRequest((r) => new URL(r.url()).pathname === '/api/concerts'),
+    setHidden(page, false),
+  ]);
+  assert(new URL(again.url()).search === '?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT', `the page asked for ${again.url()}`);
+  await passTime(9 * 60000);
+  await textMatches(page.locator(`#concert-${cid}-countdown`), /^Pre-queue opens in (50:00|49:\d\d)$/);
 });
 
 step('the pre-queue opens: the list reads the concert again by itself, counts down to the draw, and says so in its live region', async () => {
