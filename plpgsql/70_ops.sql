@@ -23,7 +23,7 @@ DECLARE
   v_out text := '';
   -- The queues of concerts with a date ahead, as for the seats below: a scrape does not
   -- grow with the catalogue's past (a series ends with its concert's last date).
-  v_ids bigint[] := ARRAY(SELECT DISTINCT concert_id FROM ticket.concert_dates WHERE starts_at > now() ORDER BY 1);
+  v_ids bigint[] := ticket.concerts_ahead();
 BEGIN
   v_out := v_out || E'# HELP ticket_queue_waiting Tokens waiting in the queue of a concert with a date ahead.\n# TYPE ticket_queue_waiting gauge\n'
     || coalesce((SELECT string_agg(format('ticket_queue_waiting{concert_id="%s"} %s', id, ticket.queue_waiting(id)), E'\n' ORDER BY id)
