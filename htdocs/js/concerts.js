@@ -5,7 +5,7 @@
 
 import { api, msUntil } from './api.js';
 import { t, stamp, clock, dateTime, errorText } from './i18n.js';
-import { h, setText, replace, notice } from './dom.js';
+import { h, setText, replace, notice, whenSeen } from './dom.js';
 
 const REFRESH_MS = 15000;
 const SPREAD_MS = 3000;   // how far apart visitors read the list again after a countdown
@@ -30,6 +30,7 @@ function countdownText(c) {
 export function mountConcerts(container, ctx) {
   let destroyed = false;
   let timer = null;
+  let cancelSeen = () => {};  // the wait of a hidden tab to be seen (whenSeen)
 
   const title = h('h1', { id: 'view-title', tabindex: '-1' }, t('concerts.title'));
   const list = h('ul', { class: 'concert-list', id: 'concert-list' });
@@ -138,24 +139,17 @@ export function mountConcerts(container, ctx) {
     setText(updated, ctx.state.concertsAt ? t('concerts.updated', { time: stamp(ctx.state.concertsAt, false) }) : '');
   }
 
-  /**
-   * Read the list again; in a tab nobody looks at, once somebody does: before a sale
-   * many wait with the page in a background tab, and their readings would take the
-   * server from those in line.
-   */
+  // Read the list again, in a hidden tab once it is seen: before a sale many wait with
+  // the page in a background tab, and their readings would take the server from those
+  // in line.
   function reload() {
-    if (document.visibilityState !== 'hidden') load();
-    else document.addEventListener('visibilitychange', whenSeen);
-  }
-
-  function whenSeen() {
-    if (document.visibilityState === 'hidden') return;
-    document.removeEventListener('visibilitychange', whenSeen);
-    if (!destroyed) load();
+    cancelSeen();
+    cancelSeen = whenSeen(load);
   }
 
   async function load() {
     clearTimeout(timer);
+    cancelSeen();
     try {
       const r = await api.concerts();
       if (destroyed) return;
@@ -188,7 +182,7 @@ export function mountConcerts(container, ctx) {
       destroyed = true;
       clearTimeout(timer);
       clearInterval(ticker);
-      document.removeEventListener('visibilitychange', whenSeen);
+      cancelSeen();
       off();
     },
   };

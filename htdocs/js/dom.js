@@ -1,5 +1,6 @@
 // Small DOM helpers: build elements without innerHTML (so no text is ever parsed as
-// markup), and keep focus where it was when a view is drawn again.
+// markup), keep focus where it was when a view is drawn again, and wait for a hidden
+// tab to be seen.
 
 /**
  * h('button', {class: 'btn', type: 'button', onclick: fn}, 'text', child, ...)
@@ -60,4 +61,22 @@ export function notice(kind, text, ...actions) {
   return h('div', { class: `notice notice-${kind}`, role: kind === 'error' || kind === 'warn' ? 'alert' : 'status' },
     h('p', { class: 'notice-text' }, text),
     actions.length ? h('div', { class: 'notice-actions' }, actions) : null);
+}
+
+/**
+ * Run fn now, or in a tab nobody looks at (a background tab) once somebody does, so
+ * that hidden pages do not poll. Returns a function that cancels the wait.
+ */
+export function whenSeen(fn) {
+  if (document.visibilityState !== 'hidden') {
+    fn();
+    return () => {};
+  }
+  const seen = () => {
+    if (document.visibilityState === 'hidden') return;
+    document.removeEventListener('visibilitychange', seen);
+    fn();
+  };
+  document.addEventListener('visibilitychange', seen);
+  return () => document.removeEventListener('visibilitychange', seen);
 }

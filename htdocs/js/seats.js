@@ -3,7 +3,7 @@
 
 import { api, ApiError, msUntil } from './api.js';
 import { t, money, moneySpoken, clock, dateTime, stamp, errorText } from './i18n.js';
-import { h, setText, notice, replace } from './dom.js';
+import { h, setText, notice, replace, whenSeen } from './dom.js';
 
 const REFRESH_MS = 5000;     // seat map refresh while looking
 const COLUMNS = 10;          // seats per row on the map
@@ -25,6 +25,7 @@ export function mountBooking(container, ctx) {
   const max = concert.max_seats_per_user || 1;
   let destroyed = false;
   let refreshTimer = null;
+  let cancelSeen = () => {};  // the wait of a hidden tab to be seen (whenSeen)
   let loadSeq = 0;
   let holding = false;
 
@@ -245,6 +246,7 @@ export function mountBooking(container, ctx) {
 
   async function loadSeats() {
     clearTimeout(refreshTimer);
+    cancelSeen();
     const date = booking.date;
     const seq = ++loadSeq;
     try {
@@ -271,12 +273,8 @@ export function mountBooking(container, ctx) {
       }
     }
     if (!destroyed && seq === loadSeq && date === booking.date) {
-      refreshTimer = setTimeout(() => {
-        if (document.visibilityState === 'hidden') {
-          // Nobody is looking: check again when someone is.
-          document.addEventListener('visibilitychange', () => { if (!destroyed) loadSeats(); }, { once: true });
-        } else loadSeats();
-      }, REFRESH_MS);
+      // Nobody looking (a hidden tab): check again when someone is.
+      refreshTimer = setTimeout(() => { cancelSeen = whenSeen(loadSeats); }, REFRESH_MS);
     }
   }
 
@@ -339,6 +337,7 @@ export function mountBooking(container, ctx) {
       destroyed = true;
       clearInterval(turnTicker);
       clearTimeout(refreshTimer);
+      cancelSeen();
     },
   };
 }
