@@ -90,8 +90,17 @@ RETURNS bigint
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-  v_joined bigint := ticket.queue_joined(p_concert_id);
+  v_joined bigint;
 BEGIN
+  -- Nobody waits without a WAITING or PRE_QUEUE token: asked of their partial indexes,
+  -- the concert's sequence is left alone. Reading it locks it to the end of the
+  -- transaction: a list of every concert took a lock per concert, and a few such lists
+  -- at once filled the server's lock table (out of shared memory, for every session).
+  IF (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) IS NULL
+     AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE' LIMIT 1) IS NULL THEN
+    RETURN 0;
+  END IF;
+  v_joined := ticket.queue_joined(p_concert_id);
   -- Before the opening the pre-queue has no seqs: a count over its partial index.
   IF v_joined = 0 THEN
     RETURN (SELECT count(*) FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE');
@@ -101,7 +110,8 @@ BEGIN
           FROM ticket.queues q WHERE q.concert_id = p_concert_id);
 END
 $$;
-COMMENT ON FUNCTION ticket.queue_waiting(bigint) IS 'How many tokens of a concert wait (or are in its pre-queue), in O(log n).';
+COMMENT ON FUNCTION ticket.queue_waiting(bigint) IS
+  'How many tokens of a concert wait (or are in its pre-queue), in O(log n); 0 without reading its sequence when none does.';
 
 CREATE OR REPLACE FUNCTION ticket.queue_active(p_concert_id bigint)
 RETURNS bigint

@@ -1,6 +1,6 @@
 -- Operations endpoints and the concert list (docs/api.md: GET /api/health, /api/metrics, /api/concerts).
 BEGIN;
-SELECT plan(35);
+SELECT plan(37);
 \ir fixtures.psql
 
 CREATE FUNCTION pg_temp.metric(p_line_start text) RETURNS bigint LANGUAGE sql AS $$
@@ -60,6 +60,16 @@ SELECT throws_ok($$SELECT api.list_concerts('{}')$$, 'T400A', 'status must list 
                  'list_concerts({}): 400');
 SELECT throws_ok($$SELECT api.list_concerts('{on_sale}')$$, 'T400A', NULL, 'list_concerts: an unknown status is 400');
 SELECT throws_ok($$SELECT api.list_concerts(ARRAY['ON_SALE', NULL])$$, 'T400A', NULL, 'list_concerts: a NULL status is 400');
+-- Nor does any list lock the sequence of a concert nobody waits in: reading one locks it
+-- to the end of the transaction, and a few lists of 25,000 past concerts at once filled
+-- the server's lock table (out of shared memory). The tokens and sequences here are the
+-- past concerts' own, created (AccessExclusiveLock) in this transaction.
+SELECT is((SELECT count(*) FROM pg_locks l JOIN pg_class s ON s.oid = l.relation
+           WHERE l.pid = pg_backend_pid() AND l.mode = 'RowExclusiveLock'
+             AND s.oid IN (SELECT ticket.queue_seq(id) FROM unnest(:'past'::bigint[]) id)),
+          0::bigint, 'list_concerts: no lock taken on the queue sequence of a concert nobody waits in');
+SELECT is((SELECT array_agg(DISTINCT (x->'queue'->>'waiting')::int) FROM json_array_elements((api.list_concerts('{ENDED}')).body->'concerts') x
+           WHERE (x->>'id')::bigint = ANY (:'past')), ARRAY[0], 'list_concerts: nobody waits in those');
 -- Without ENDED only concerts with a date ahead are read, not the catalogue's past.
 SET LOCAL track_functions = 'all';
 SELECT count(*) FROM pg_temp.listed('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}');
