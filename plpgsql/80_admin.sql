@@ -164,7 +164,7 @@ BEGIN
   -- queue, no hold.
   RETURN (SELECT q.sold_out FROM ticket.queues q WHERE q.concert_id = p_concert_id)
      AND NOT EXISTS (SELECT 1 FROM ticket.concerts c WHERE c.id = p_concert_id AND c.sale_opens_at IS NOT NULL AND c.opened_at IS NULL)
-     AND NOT EXISTS (SELECT 1 FROM ticket.concert_dates d WHERE d.concert_id = p_concert_id AND d.starts_at > now())
+     AND NOT ticket.date_ahead(p_concert_id)
      AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) IS NULL
      AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'ACTIVE' ORDER BY expires_at LIMIT 1) IS NULL
      AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE' LIMIT 1) IS NULL

@@ -2,7 +2,7 @@
 -- statistics say: a sale's line grows from nothing in minutes, long before the next
 -- ANALYZE. Counted in tuples fetched (pg_stat_xact_user_tables), not timed.
 BEGIN;
-SELECT plan(17);
+SELECT plan(21);
 \ir fixtures.psql
 
 -- Statistics taken while another concert had a line and this one had none, then a
@@ -29,6 +29,27 @@ CREATE FUNCTION pg_temp.fetched(p_table regclass DEFAULT 'ticket.queue_tokens') 
   SELECT coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0)
   FROM pg_stat_xact_user_tables WHERE relid = p_table
 $$;
+-- A catalogue with a long past (statistics: few dates ahead), then two concerts of 2,000
+-- dates: a concert's status reads its last date, not every date ahead of every concert.
+SELECT admin.create_concert('Long past', 'Hall', ARRAY(SELECT now() + make_interval(days => d) FROM generate_series(1, 20000) d),
+                            p_seats => 1) AS lp \gset
+SELECT array_agg(admin.create_concert('Past ' || i, 'Hall', ARRAY[now() + interval '1 day'], p_seats => 1)) AS past
+FROM generate_series(1, 5) i \gset
+UPDATE ticket.concert_dates SET starts_at = starts_at - interval '100 years' WHERE concert_id = ANY (:'past'::bigint[] || :lp);
+ANALYZE ticket.concert_dates;
+SELECT admin.create_concert('Long run', 'Hall', ARRAY(SELECT now() + make_interval(days => 30 + d) FROM generate_series(1, 2000) d),
+                            p_seats => 1) AS lr \gset
+SELECT admin.create_concert('Longer run', 'Hall', ARRAY(SELECT now() + make_interval(days => 3000 + d) FROM generate_series(1, 2000) d),
+                            p_seats => 1) AS lr2 \gset
+SELECT pg_temp.fetched('ticket.concert_dates') AS before \gset
+SELECT is((SELECT array_agg(DISTINCT ticket.concert_status(id)) FROM unnest(:'past'::bigint[]) id), ARRAY['ENDED'],
+          'the status of five past concerts, 4,000 dates ahead of others');
+SELECT cmp_ok(pg_temp.fetched('ticket.concert_dates') - :before, '<', 10::bigint,
+              '... reads their own dates, not the dates ahead of every concert');
+SELECT pg_temp.fetched('ticket.concert_dates') AS before \gset
+SELECT is(ticket.concert_status(:lr), 'ON_SALE', 'the status of a concert of 2,000 dates, 2,000 more of another after them');
+SELECT cmp_ok(pg_temp.fetched('ticket.concert_dates') - :before, '<', 5::bigint, '... reads its last date, not the 2,000 nor the others''');
+
 SELECT pg_temp.fetched() AS before \gset
 SELECT is((api.queue_status(:'token')).body->>'position', '14900',
   'a poll in a line of 20,000 the statistics have not seen (100 admitted ahead)');
