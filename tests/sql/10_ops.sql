@@ -73,9 +73,9 @@ SELECT is((SELECT array_agg(DISTINCT (x->'queue'->>'waiting')::int) FROM json_ar
 -- Without ENDED only concerts with a date ahead are read, not the catalogue's past.
 SET LOCAL track_functions = 'all';
 SELECT count(*) FROM pg_temp.listed('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}');
-SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.concert_body(bigint)'::regprocedure),
+SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.date_ahead(bigint)'::regprocedure),
           (SELECT count(DISTINCT concert_id) FROM ticket.concert_dates WHERE starts_at > now()),
-          'list_concerts: without ENDED, one concert body built per concert with a date ahead, none for the past');
+          'list_concerts: without ENDED, one status worked out per concert with a date ahead, none for the past');
 
 -- metrics
 SELECT status AS s, json_typeof(body) AS t FROM api.metrics() \gset
