@@ -1,5 +1,5 @@
 -- Section 6: the catalogue's past, :past concerts of 50 seats whose dates have gone by,
--- found sold out long ago. Loaded last, as the minute's tick and audit read them too.
+-- found sold out long ago. Loaded last, as the minute's audit reads them too.
 SELECT count(admin.create_concert('Past ' || i, 'Bench hall', ARRAY[now() + interval '1 day']))
 FROM generate_series(1, :past) i;
 UPDATE ticket.concert_dates d SET starts_at = now() - interval '30 days'

@@ -2,7 +2,7 @@
 -- nobody reaches the tables; api.* and admin.* are SECURITY DEFINER with a pinned
 -- search_path; keys and tokens are stored only as hashes.
 BEGIN;
-SELECT plan(139);
+SELECT plan(141);
 
 -- Every place a secret could leak to: any text/json/bytea column of any ticket table
 -- holding the secret's text, or (bytea) its text or its decoded random bytes (the
@@ -74,7 +74,7 @@ SELECT functions_are('api', ARRAY['create_user', 'get_wallet', 'charge_wallet', 
                                   'health', 'metrics', 'note_error'],
   'schema api has exactly one function per HTTP operation (docs/sql-api.md)');
 SELECT functions_are('admin', ARRAY['add_date', 'create_concert', 'set_queue', 'set_holds', 'tick', 'tick_concert',
-                                    'housekeeping', 'concert_ids', 'check_invariants', 'refund', 'set_refunds',
+                                    'housekeeping', 'concert_ids', 'concerts_to_tick', 'check_invariants', 'refund', 'set_refunds',
                                     'record_invariants', 'violations', 'sales_report', 'queue_report', 'books',
                                     'seed_demo', 'schedule_sale', 'open_sale', 'recover_payments',
                                     'recover_refunds'],
