@@ -159,8 +159,8 @@ $$;
 COMMENT ON FUNCTION ticket.concert_status(bigint) IS 'UPCOMING, PRE_QUEUE, ON_SALE, SOLD_OUT or ENDED, by the database clock.';
 
 -- One query for a list: a function call and a query per concert, each built alone,
--- took twice as long (4,000 past concerts: 332 ms against 135-165). SQL, so that it is
--- inlined into its caller's query and planned with it: for ARRAY[id] as for a list.
+-- took half as long again (docs/bench.md). SQL, so that it is inlined into its
+-- caller's query and planned with it: for ARRAY[id] as for a list.
 CREATE OR REPLACE FUNCTION ticket.concert_bodies(p_ids bigint[])
 RETURNS TABLE (id bigint, status text, body json)
 LANGUAGE sql STABLE
