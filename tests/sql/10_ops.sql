@@ -62,8 +62,8 @@ SELECT throws_ok($$SELECT api.list_concerts('{on_sale}')$$, 'T400A', NULL, 'list
 SELECT throws_ok($$SELECT api.list_concerts(ARRAY['ON_SALE', NULL])$$, 'T400A', NULL, 'list_concerts: a NULL status is 400');
 -- Nor does any list lock the sequence of a concert nobody waits in: reading one locks it
 -- to the end of the transaction, and a few lists of 25,000 past concerts at once filled
--- the server's lock table (out of shared memory). The tokens and sequences here are the
--- past concerts' own, created (AccessExclusiveLock) in this transaction.
+-- the server's lock table (out of shared memory). The past concerts' sequences were
+-- created in this transaction (AccessExclusiveLock); reading one adds RowExclusiveLock.
 SELECT is((SELECT count(*) FROM pg_locks l JOIN pg_class s ON s.oid = l.relation
            WHERE l.pid = pg_backend_pid() AND l.mode = 'RowExclusiveLock'
              AND s.oid IN (SELECT ticket.queue_seq(id) FROM unnest(:'past'::bigint[]) id)),
