@@ -85,6 +85,20 @@ END
 $$;
 COMMENT ON FUNCTION ticket.queue_joined(bigint) IS 'The last seq handed out (joins so far, holes included).';
 
+-- Each asked of its partial index in the index's own order: as EXISTS, the WAITING
+-- test was planned as a scan of every token, expected to stop at the first of a long
+-- line (50 ms a concert with none).
+CREATE OR REPLACE FUNCTION ticket.anyone_waiting(p_concert_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+  RETURN (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) IS NOT NULL
+      OR (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE' LIMIT 1) IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION ticket.anyone_waiting(bigint) IS 'Whether a concert has a token WAITING or in its pre-queue (two index probes).';
+
 CREATE OR REPLACE FUNCTION ticket.queue_waiting(p_concert_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql STABLE
@@ -92,12 +106,11 @@ AS $$
 DECLARE
   v_joined bigint;
 BEGIN
-  -- Nobody waits without a WAITING or PRE_QUEUE token: asked of their partial indexes,
-  -- the concert's sequence is left alone. Reading it locks it to the end of the
-  -- transaction: a list of every concert took a lock per concert, and a few such lists
-  -- at once filled the server's lock table (out of shared memory, for every session).
-  IF (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) IS NULL
-     AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE' LIMIT 1) IS NULL THEN
+  -- Nobody waits without a WAITING or PRE_QUEUE token, and then the concert's sequence
+  -- is left alone. Reading it locks it to the end of the transaction: a list of every
+  -- concert took a lock per concert, and a few such lists at once filled the server's
+  -- lock table (out of shared memory, for every session).
+  IF NOT ticket.anyone_waiting(p_concert_id) THEN
     RETURN 0;
   END IF;
   v_joined := ticket.queue_joined(p_concert_id);

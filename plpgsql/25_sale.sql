@@ -131,29 +131,30 @@ $$;
 COMMENT ON FUNCTION ticket.date_ahead(bigint) IS 'Whether a concert has a date ahead (one probe of concert_dates_by_concert).';
 
 -- Without a sale time a concert is ON_SALE from its creation; ENDED once no date is
--- ahead. One rule for a concert read alone and for a list of them (inlined: no FROM).
-CREATE OR REPLACE FUNCTION ticket.status_of(p_date_ahead boolean, p_sale_opens_at timestamptz, p_pre_queue_minutes int,
-                                            p_opened_at timestamptz, p_sold_out boolean)
+-- ahead. One rule for a concert read alone, for the list and for the DBAs' report, from
+-- the rows they have already read (inlined: no FROM).
+CREATE OR REPLACE FUNCTION ticket.status_of(p_concert ticket.concerts, p_queue ticket.queues)
 RETURNS text
 LANGUAGE sql STABLE
 AS $$
   SELECT CASE
-    WHEN NOT p_date_ahead THEN 'ENDED'
-    WHEN p_opened_at IS NULL AND now() < p_sale_opens_at - make_interval(mins => p_pre_queue_minutes) THEN 'UPCOMING'
-    WHEN p_opened_at IS NULL AND now() < p_sale_opens_at THEN 'PRE_QUEUE'
-    WHEN p_sold_out THEN 'SOLD_OUT'
+    WHEN NOT ticket.date_ahead(p_concert.id) THEN 'ENDED'
+    WHEN p_concert.opened_at IS NULL
+         AND now() < p_concert.sale_opens_at - make_interval(mins => p_concert.pre_queue_minutes) THEN 'UPCOMING'
+    WHEN p_concert.opened_at IS NULL AND now() < p_concert.sale_opens_at THEN 'PRE_QUEUE'
+    WHEN p_queue.sold_out THEN 'SOLD_OUT'
     ELSE 'ON_SALE' END
 $$;
-COMMENT ON FUNCTION ticket.status_of(boolean, timestamptz, int, timestamptz, boolean) IS
-  'A concert''s status from what decides it (ticket.concert_status reads them for one concert).';
+COMMENT ON FUNCTION ticket.status_of(ticket.concerts, ticket.queues) IS
+  'A concert''s status from its row and its queue''s (ticket.concert_status reads them for one concert).';
 
 CREATE OR REPLACE FUNCTION ticket.concert_status(p_concert_id bigint)
 RETURNS text
 LANGUAGE plpgsql STABLE
 AS $$
 BEGIN
-  RETURN (SELECT ticket.status_of(ticket.date_ahead(c.id), c.sale_opens_at, c.pre_queue_minutes, c.opened_at, q.sold_out)
-          FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id WHERE c.id = p_concert_id);
+  RETURN (SELECT ticket.status_of(c, q) FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
+          WHERE c.id = p_concert_id);
 END
 $$;
 COMMENT ON FUNCTION ticket.concert_status(bigint) IS 'UPCOMING, PRE_QUEUE, ON_SALE, SOLD_OUT or ENDED, by the database clock.';
@@ -176,30 +177,21 @@ AS $$
     'shuffle', CASE WHEN x.shuffle_commitment IS NOT NULL THEN
                  json_build_object('commitment', encode(x.shuffle_commitment, 'hex'),
                                    'seed', encode(x.shuffle_seed, 'hex')) END)
-  FROM (SELECT c.*, ticket.status_of(ticket.date_ahead(c.id), c.sale_opens_at, c.pre_queue_minutes, c.opened_at, q.sold_out) AS status
+  FROM (SELECT c.*, ticket.status_of(c, q) AS status
         FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
         WHERE c.id = ANY (p_ids) OFFSET 0) x  -- OFFSET 0: the status worked out once, not per use
 $$;
 COMMENT ON FUNCTION ticket.concert_bodies(bigint[]) IS
   'The JSON of each of these concerts as the API shows it (CONCERT in docs/api.md), with its status; in no order.';
 
-CREATE OR REPLACE FUNCTION ticket.concert_body(p_concert_id bigint)
-RETURNS json
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-  RETURN (SELECT b.body FROM ticket.concert_bodies(ARRAY[p_concert_id]) b);
-END
-$$;
-COMMENT ON FUNCTION ticket.concert_body(bigint) IS 'The JSON of a concert as the API shows it (CONCERT in docs/api.md).';
-
 CREATE OR REPLACE FUNCTION api.get_concert(p_concert_id bigint)
 RETURNS api.reply
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
-  v_body json := ticket.concert_body(p_concert_id);
+  v_body json;
 BEGIN
+  SELECT b.body INTO v_body FROM ticket.concert_bodies(ARRAY[p_concert_id]) b;
   IF v_body IS NULL THEN
     PERFORM ticket.fail('T404A', format('concert %s not found', p_concert_id));
   END IF;

@@ -152,9 +152,9 @@ $$;
 COMMENT ON FUNCTION admin.set_holds(bigint, int, int) IS
   'Change how long new holds last and how many seats one person may hold (NULL keeps); existing holds keep their expiry.';
 
--- Each "nobody" is asked of a partial index in its own order: as EXISTS, the WAITING
--- test was planned as a scan of every token, expected to stop at the first of a long
--- line (50 ms a concert with none).
+-- Each "nobody" is asked of a partial index in its own order (ticket.anyone_waiting
+-- says why). admin.concerts_to_tick finds the concerts not at rest as a set, by the
+-- same conditions (tests/sql/09_admin.sql keeps the two alike).
 CREATE OR REPLACE FUNCTION ticket.concert_at_rest(p_concert_id bigint)
 RETURNS boolean
 LANGUAGE plpgsql STABLE
@@ -165,9 +165,8 @@ BEGIN
   RETURN (SELECT q.sold_out FROM ticket.queues q WHERE q.concert_id = p_concert_id)
      AND NOT EXISTS (SELECT 1 FROM ticket.concerts c WHERE c.id = p_concert_id AND c.sale_opens_at IS NOT NULL AND c.opened_at IS NULL)
      AND NOT ticket.date_ahead(p_concert_id)
-     AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'WAITING' ORDER BY seq LIMIT 1) IS NULL
+     AND NOT ticket.anyone_waiting(p_concert_id)
      AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'ACTIVE' ORDER BY expires_at LIMIT 1) IS NULL
-     AND (SELECT id FROM ticket.queue_tokens WHERE concert_id = p_concert_id AND status = 'PRE_QUEUE' LIMIT 1) IS NULL
      -- the live holds of every concert, in expiry order: a few hundred rows, not the table
      AND (SELECT id FROM ticket.reservations WHERE status = 'HELD' AND concert_id = p_concert_id ORDER BY expires_at LIMIT 1) IS NULL;
 END
@@ -564,7 +563,7 @@ RETURNS TABLE (concert_id bigint, title text, status text, waiting bigint, activ
                commitment text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
-  SELECT c.id, c.title, ticket.concert_status(c.id), ticket.queue_waiting(c.id), ticket.queue_active(c.id),
+  SELECT c.id, c.title, ticket.status_of(c, q), ticket.queue_waiting(c.id), ticket.queue_active(c.id),
          c.max_active, ticket.queue_joined(c.id), q.settled, q.admitted, q.turn_seconds, q.sold_out,
          c.sale_opens_at, c.opened_at, c.shuffle_entries, c.shuffle_ms, encode(c.shuffle_commitment, 'hex')
   FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
