@@ -1,2 +1,3 @@
--- GET /api/metrics, a Prometheus scrape.
+-- GET /api/metrics, scraped by many at once: the last count answered (api.metrics keeps
+-- it 5 s), about one new count per 5 s.
 SELECT * FROM api.metrics();

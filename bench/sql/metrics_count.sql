@@ -1,0 +1,2 @@
+-- What one count of /api/metrics costs (a scrape that finds the last count too old).
+SELECT ticket.metrics_text();
