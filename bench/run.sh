@@ -16,8 +16,8 @@
 #               after the sell-out 10 % of the buyers refund while the waiting list polls,
 #               and every refunded seat must go to the first on the waiting list
 #   5. opening  50,000 users join a pre-queue, the sale opens, each must see a place in line
-#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=, a
-#               metrics count, and metrics scrapes by many at once
+#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=, and a
+#               metrics scrape
 #
 # Run by `make bench` with a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT,
 # TICKET_BUILD). Prints a table; $TICKET_VAR/bench/results.json has every figure.
@@ -288,8 +288,7 @@ progress "6/6 catalogue: $CATALOGUE_PAST past concerts, then the list with and w
 checkpoint
 pgbench_run catalogue all list_all -c "$CLIENTS"
 pgbench_run catalogue current list_current -c "$CLIENTS"
-pgbench_run catalogue metrics_count metrics_count -c 1
-pgbench_run catalogue metrics metrics -c "$CLIENTS"
+pgbench_run catalogue metrics metrics -c 1  # one scraper
 sql "SELECT json_build_object('past', $CATALOGUE_PAST,
        'all_bytes', length((api.list_concerts()).body::text),
        'current_bytes', length((api.list_concerts('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}')).body::text),
@@ -337,7 +336,6 @@ jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
    catalogue: (rows | map(select(.section == "catalogue")) as $c | ($c | map(select(.name == "all")) | first) as $a |
      ($c | map(select(.name == "current")) | first) as $n |
      $catalogue[0] + {all: $a, current: $n, current_over_all: ($n.calls_per_s / $a.calls_per_s | r2),
-                      metrics_count: ($c | map(select(.name == "metrics_count")) | first),
                       metrics: ($c | map(select(.name == "metrics")) | first)})}' \
   >"$out/results.json"
 
@@ -364,10 +362,9 @@ jq -r '
     "  sold out \(.opening.sold_out_after_opening_s) s after the opening, \(.seats_per_second) seats/s; polls after the opening p99 \(.opening.poll_p99_ms) ms (all polls \(.calls.poll.p99_ms) ms); unexpected errors \(.unexpected_errors)",
     (.database | "  database: placed \(.placement.entries) entries in \(.placement.shuffle_ms) ms, \(.placement.opened_after_s) s after sale_opens_at (at the first call after it)",
       "    \(.seats_sold) seats sold = \(.payments_kept) payments; books off by \(.books.difference) won, \(.invariant_violations) invariants broken")),
-  (.clients as $clients | .catalogue | "\ncatalogue: \(.past) past concerts, then the concert list (pgbench, calls/s, p50 ms, bytes a call):",
+  (.catalogue | "\ncatalogue: \(.past) past concerts, then the concert list (pgbench, calls/s, p50 ms, bytes a call):",
     "  GET /api/concerts (every concert)              \(.all.calls_per_s)/s, p50 \(.all.p50_ms) ms, \(.all_bytes) bytes",
     "  ?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT    \(.current.calls_per_s)/s, p50 \(.current.p50_ms) ms, \(.current_bytes) bytes: \(.current_over_all) times as many calls",
-    "  a count of /api/metrics, one client            \(.metrics_count.calls_per_s)/s, p50 \(.metrics_count.p50_ms) ms, \(.metrics_bytes) bytes",
-    "  GET /api/metrics, \($clients) scrapers at once           \(.metrics.calls_per_s)/s, p50 \(.metrics.p50_ms) ms, p99 \(.metrics.p99_ms) ms"),
+    "  GET /api/metrics, one scraper                  \(.metrics.calls_per_s)/s, p50 \(.metrics.p50_ms) ms, \(.metrics_bytes) bytes"),
   "\nresults: '"$out"'/results.json"' "$out/results.json"
 [ ${#broken[@]} -eq 0 ] || fail "the sale's rules were broken in: ${broken[*]} (see above)"

@@ -15,9 +15,9 @@ AS $$
 $$;
 COMMENT ON FUNCTION api.note_error(text) IS 'Count an error answer of the HTTP layer for /api/metrics (insert-only: no hot row).';
 
-CREATE OR REPLACE FUNCTION ticket.metrics_text()
-RETURNS text
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, public, pg_temp
+CREATE OR REPLACE FUNCTION api.metrics()
+RETURNS api.reply
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
 DECLARE
   v_out text := '';
@@ -53,37 +53,7 @@ BEGIN
                  FROM (SELECT code, sum(n) AS n FROM (SELECT code, n FROM ticket.error_counts
                                                        UNION ALL SELECT code, count(*) FROM ticket.request_errors GROUP BY code) e
                        GROUP BY code) x) || E'\n', '');
-  RETURN v_out;
+  RETURN ticket.reply(200, to_json(v_out));
 END
 $$;
-COMMENT ON FUNCTION ticket.metrics_text() IS 'A count for /api/metrics: Prometheus text (queues, admissions, seats, holds expired, payments, invariant violations, errors).';
-
--- The endpoint is public and a count costs about as much as the seats of every date ahead,
--- so a scrape answers the last count while it is under 5 s old (a Prometheus scraping
--- every 15 s always gets a new one), and of scrapes that find it older one counts and
--- stores it while the others answer the old one without waiting: however many ask, there
--- is about one count per 5 s, one at a time (but for the first, with nothing to answer).
-CREATE OR REPLACE FUNCTION api.metrics()
-RETURNS api.reply
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
-AS $$
-DECLARE
-  c_max_age constant interval := '5 seconds';
-  v_last ticket.metrics_snapshot;
-  v_now ticket.metrics_snapshot;
-BEGIN
-  SELECT * INTO v_last FROM ticket.metrics_snapshot;
-  IF v_last.counted_at > now() - c_max_age THEN
-    RETURN ticket.reply(200, to_json(v_last.body));
-  END IF;
-  SELECT * INTO v_now FROM ticket.metrics_snapshot FOR UPDATE SKIP LOCKED;
-  IF NOT FOUND THEN  -- another scrape is counting
-    RETURN ticket.reply(200, to_json(coalesce(v_last.body, ticket.metrics_text())));
-  ELSIF v_now.counted_at > now() - c_max_age THEN  -- one counted since the first look
-    RETURN ticket.reply(200, to_json(v_now.body));
-  END IF;
-  UPDATE ticket.metrics_snapshot SET counted_at = now(), body = ticket.metrics_text() RETURNING body INTO v_now.body;
-  RETURN ticket.reply(200, to_json(v_now.body));
-END
-$$;
-COMMENT ON FUNCTION api.metrics() IS 'GET /api/metrics: ticket.metrics_text() as a JSON string, counted at most about once per 5 s (the last count answered meanwhile).';
+COMMENT ON FUNCTION api.metrics() IS 'GET /api/metrics: Prometheus text (queues, admissions, seats, holds expired, payments, invariant violations, errors) as a JSON string.';

@@ -1,3 +1,2 @@
--- GET /api/metrics, scraped by many at once: the last count answered (api.metrics keeps
--- it 5 s), about one new count per 5 s.
+-- GET /api/metrics, a Prometheus scrape.
 SELECT * FROM api.metrics();

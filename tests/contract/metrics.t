@@ -52,7 +52,6 @@ req GET /api/no-such-thing
 expect_error 404 NOT_FOUND "an unknown path is refused"
 
 # ---- the scrape
-metrics_anew
 req GET /api/metrics
 expect 200 "GET /api/metrics"
 is "$(header Content-Type)" 'text/plain; version=0.0.4; charset=utf-8' "its Content-Type is Prometheus text 0.0.4"

@@ -221,14 +221,6 @@ sql_on() {
 sql_concert() { sql_on concerts "$@"; }
 sql_user() { sql_on users "$@"; }
 
-# metrics_anew: the next GET /api/metrics counts anew instead of answering the count
-# api.metrics keeps for 5 s (on every concert partition, sharded).
-metrics_anew() {
-  local q="UPDATE ticket.metrics_snapshot SET counted_at = '-infinity'" url
-  if ! sharded; then sql "$q"; return; fi
-  for url in $(partition_urls concerts); do sql "$q" -d "$url"; done
-}
-
 # A concert, like admin.create_concert's arguments after the title; prints its id.
 # new_concert SEATS HOLD_MINUTES MAX_SEATS_PER_USER MAX_ACTIVE
 new_concert() {

@@ -177,12 +177,11 @@ routes() {
   req GET /api/health
   expect 200 "$mode: health" '. == {"status": "ok", "database": "ok"}'
   is "$(header Content-Type)" "$JSON_TYPE" "$mode: health is JSON"
-  metric() { metrics_anew; req GET /api/metrics; sed -n "s/^ticket_request_errors_total{code=\"$1\"} //p" <<<"$BODY"; }
+  metric() { req GET /api/metrics; sed -n "s/^ticket_request_errors_total{code=\"$1\"} //p" <<<"$BODY"; }
   n=$(metric METHOD_NOT_ALLOWED)
   req DELETE /api/wallet -H "$(bearer "$k")"
   expect_error 405 METHOD_NOT_ALLOWED "$mode: a 405 to count"
   is "$(metric METHOD_NOT_ALLOWED)" "$(( ${n:-0} + 1 ))" "$mode: the 405 is counted in ticket_request_errors_total"
-  metrics_anew
   req GET '/api/metrics?x=1'
   is "$STATUS $(header Content-Type)" "200 text/plain; version=0.0.4; charset=utf-8" "$mode: metrics are Prometheus text"
   check "$mode: metrics have the queue and seat gauges of the concert" \

@@ -163,8 +163,6 @@ is "$(on "users-$((uid % 2))" "SELECT count(*) || ' ' || sum(amount) FROM ticket
   "1 110000" "$who: one debit, the cut-off payment's"
 is "$(on proxy "SELECT string_agg(invariant || ': ' || detail, '; ') FROM admin.check_invariants()")" "" \
   "admin.check_invariants() on the proxy: every partition's, and every payment against its debit"
-on concerts-0 "UPDATE ticket.metrics_snapshot SET counted_at = '-infinity'"   # a new count, not the last
-on concerts-1 "UPDATE ticket.metrics_snapshot SET counted_at = '-infinity'"
 req GET /api/metrics
 is "$STATUS $(grep -c '^ticket_payments_total 3$' <<<"$BODY") $(grep -c "^ticket_seats{concert_id=\"$c2\",status=\"SOLD\"} 1$" <<<"$BODY")" \
   "200 1 1" "metrics: both concert partitions' samples, summed (three payments) or each concert's from its partition (seats)"

@@ -28,7 +28,7 @@ SELECT columns_are('api', 'reply', ARRAY['status', 'body', 'retry_after'],
 SELECT tables_are('ticket', ARRAY['users', 'wallets', 'concerts', 'queues', 'queue_drops', 'queue_tokens',
                                   'concert_dates', 'reservations', 'seats', 'reservation_seats', 'ledger',
                                   'payments', 'debits', 'refunds', 'credits', 'idempotency_keys', 'request_errors', 'error_counts',
-                                  'metrics_snapshot', 'invariant_violations', 'sale_seeds', 'pre_queue_ranks', 'node', 'schema_migrations'],
+                                  'invariant_violations', 'sale_seeds', 'pre_queue_ranks', 'node', 'schema_migrations'],
   'schema ticket has exactly the service tables (and schema_migrations)');
 SELECT tables_are('api', ARRAY[]::name[], 'schema api has no tables');
 SELECT tables_are('admin', ARRAY[]::name[], 'schema admin has no tables');

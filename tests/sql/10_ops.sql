@@ -1,14 +1,9 @@
 -- Operations endpoints and the concert list (docs/api.md: GET /api/health, /api/metrics, /api/concerts).
 BEGIN;
-SELECT plan(43);
+SELECT plan(37);
 \ir fixtures.psql
 
--- api.metrics answers its last count for 5 s: made older, the next scrape counts anew.
-CREATE FUNCTION pg_temp.count_anew() RETURNS void LANGUAGE sql AS $$
-  UPDATE ticket.metrics_snapshot SET counted_at = '-infinity'
-$$;
 CREATE FUNCTION pg_temp.metric(p_line_start text) RETURNS bigint LANGUAGE sql AS $$
-  SELECT pg_temp.count_anew();
   SELECT split_part(l, ' ', 2)::bigint
   FROM regexp_split_to_table((api.metrics()).body #>> '{}', E'\n') l
   WHERE split_part(l, ' ', 1) = p_line_start
@@ -106,7 +101,6 @@ SELECT is((SELECT count(*) FROM regexp_split_to_table((api.metrics()).body #>> '
           'metrics: no series of a concert whose last date has passed');
 SET LOCAL track_functions = 'all';
 SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.queue_waiting(bigint)'::regprocedure), 0) AS w0 \gset
-SELECT pg_temp.count_anew();
 SELECT length((api.metrics()).body::text) > 0 AS ok \gset
 SELECT is((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.queue_waiting(bigint)'::regprocedure) - :w0,
           (SELECT count(DISTINCT concert_id) FROM ticket.concert_dates WHERE starts_at > now()),
@@ -126,24 +120,6 @@ SELECT is(pg_temp.metric(format('ticket_queue_active{concert_id="%s"}', :c)), 1:
 SELECT (api.hold_seat(:'kb', :'tb', :c, :'d', '{3}')).body->>'reservation_id' AS rb \gset
 SELECT pg_temp.hold_runs_out(:rb);
 SELECT is(pg_temp.metric('ticket_holds_expired_total'), :e0 + 1::bigint, 'metrics: a hold past its expiry counts as expired before the tick');
-
--- metrics: the last count is answered while under 5 s old (the endpoint is public, a
--- count reads every seat ahead); the clock is moved by moving the count's time.
-CREATE FUNCTION pg_temp.counts() RETURNS bigint LANGUAGE sql AS $$
-  SELECT coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcid = 'ticket.metrics_text()'::regprocedure), 0)
-$$;
-SELECT pg_temp.count_anew();
-SELECT pg_temp.counts() AS n0, (api.metrics()).body #>> '{}' AS m0 \gset
-SELECT is(pg_temp.counts() - :n0, 1::bigint, 'metrics: a scrape after an old count counts anew ...');
-SELECT ok((SELECT counted_at = now() AND body = :'m0' FROM ticket.metrics_snapshot), '... and keeps the count with its time');
-SELECT (api.note_error('TEST_OPS_CACHED')).status AS ok \gset
-UPDATE ticket.metrics_snapshot SET counted_at = now() - interval '4.9 seconds';
-SELECT is((api.metrics()).body #>> '{}', :'m0', 'metrics: a scrape 4.9 s after the count answers it, without the error since');
-SELECT is(pg_temp.counts() - :n0, 1::bigint, '... and counts nothing');
-UPDATE ticket.metrics_snapshot SET counted_at = now() - interval '5 seconds';
-SELECT ok((api.metrics()).body #>> '{}' ~ '(^|\n)ticket_request_errors_total\{code="TEST_OPS_CACHED"\} 1(\n|$)',
-  'metrics: a scrape 5 s after the count counts anew: the error is in it');
-SELECT is(pg_temp.counts() - :n0, 2::bigint, '... one count more');
 
 -- note_error
 SELECT coalesce(pg_temp.metric('ticket_request_errors_total{code="TEST_OPS_CODE"}'), 0) AS n0 \gset
