@@ -16,8 +16,8 @@
 #               after the sell-out 10 % of the buyers refund while the waiting list polls,
 #               and every refunded seat must go to the first on the waiting list
 #   5. opening  50,000 users join a pre-queue, the sale opens, each must see a place in line
-#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=, and a
-#               metrics scrape
+#   6. catalogue 4,000 past concerts, then the concert list with and without ?status=, a
+#               metrics scrape and the minute's invariant audit
 #
 # Run by `make bench` with a fresh migrated database (PG* env, TICKET_VAR, TICKET_ROOT,
 # TICKET_BUILD). Prints a table; $TICKET_VAR/bench/results.json has every figure.
@@ -289,10 +289,14 @@ checkpoint
 pgbench_run catalogue all list_all -c "$CLIENTS"
 pgbench_run catalogue current list_current -c "$CLIENTS"
 pgbench_run catalogue metrics metrics -c 1  # one scraper
+pgbench_run catalogue audit audit -c 1      # pg_cron's, once a minute
 sql "SELECT json_build_object('past', $CATALOGUE_PAST,
        'all_bytes', length((api.list_concerts()).body::text),
        'current_bytes', length((api.list_concerts('{UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT}')).body::text),
-       'metrics_bytes', length((api.metrics()).body::text))" >"$out/catalogue.json"
+       'metrics_bytes', length((api.metrics()).body::text),
+       'audit_rows', json_build_object('tokens', (SELECT count(*) FROM ticket.queue_tokens),
+                                       'users', (SELECT count(*) FROM ticket.users),
+                                       'ledger', (SELECT count(*) FROM ticket.ledger)))" >"$out/catalogue.json"
 
 # ---------------------------------------------------------------- report
 elapsed=$(($(date +%s) - started))
@@ -336,7 +340,8 @@ jq -n --rawfile tsv "$results" --slurpfile surge "$out/surge.json" \
    catalogue: (rows | map(select(.section == "catalogue")) as $c | ($c | map(select(.name == "all")) | first) as $a |
      ($c | map(select(.name == "current")) | first) as $n |
      $catalogue[0] + {all: $a, current: $n, current_over_all: ($n.calls_per_s / $a.calls_per_s | r2),
-                      metrics: ($c | map(select(.name == "metrics")) | first)})}' \
+                      metrics: ($c | map(select(.name == "metrics")) | first),
+                      audit: ($c | map(select(.name == "audit")) | first)})}' \
   >"$out/results.json"
 
 jq -r '
@@ -365,6 +370,7 @@ jq -r '
   (.catalogue | "\ncatalogue: \(.past) past concerts, then the concert list (pgbench, calls/s, p50 ms, bytes a call):",
     "  GET /api/concerts (every concert)              \(.all.calls_per_s)/s, p50 \(.all.p50_ms) ms, \(.all_bytes) bytes",
     "  ?status=UPCOMING,PRE_QUEUE,ON_SALE,SOLD_OUT    \(.current.calls_per_s)/s, p50 \(.current.p50_ms) ms, \(.current_bytes) bytes: \(.current_over_all) times as many calls",
-    "  GET /api/metrics, one scraper                  \(.metrics.calls_per_s)/s, p50 \(.metrics.p50_ms) ms, \(.metrics_bytes) bytes"),
+    "  GET /api/metrics, one scraper                  \(.metrics.calls_per_s)/s, p50 \(.metrics.p50_ms) ms, \(.metrics_bytes) bytes",
+    "  the minute'"'"'s invariant audit                   p50 \(.audit.p50_ms) ms (\(.audit_rows.tokens) tokens, \(.audit_rows.users) users, \(.audit_rows.ledger) ledger rows)"),
   "\nresults: '"$out"'/results.json"' "$out/results.json"
 [ ${#broken[@]} -eq 0 ] || fail "the sale's rules were broken in: ${broken[*]} (see above)"

@@ -391,14 +391,18 @@ UNION ALL
     AND NOT EXISTS (SELECT 1 FROM ticket.payments p WHERE p.ref = d.ref)
     AND NOT EXISTS (SELECT 1 FROM ticket.reservations r WHERE r.payment_ref = d.ref AND r.status = 'PAYING')
 UNION ALL
+  -- The audits below that read every row of a table read it in one pass, grouped or
+  -- joined by hash, not a lookup per row: per wallet, per queue and per token they were
+  -- 7 of the 8 s the audit took with a million users (docs/bench.md). The last row's
+  -- balance_after is the largest [id, balance_after] pair's, found in the same pass.
   SELECT 'balance equals ledger sum and is >= 0',
-         format('user %s: balance %s, ledger sum %s, last balance_after %s', w.user_id, w.balance, l.total, l.last_after)
+         format('user %s: balance %s, ledger sum %s, last balance_after %s', w.user_id, w.balance,
+                coalesce(l.total, 0), l.last[2])
   FROM ticket.wallets w
-  LEFT JOIN LATERAL (
-    SELECT coalesce(sum(CASE WHEN type = 'PAYMENT' THEN -amount ELSE amount END), 0) AS total,
-           (SELECT balance_after FROM ticket.ledger WHERE user_id = w.user_id ORDER BY id DESC LIMIT 1) AS last_after
-    FROM ticket.ledger WHERE user_id = w.user_id) l ON true
-  WHERE w.balance < 0 OR w.balance <> l.total OR w.balance <> coalesce(l.last_after, 0)
+  LEFT JOIN (SELECT user_id, sum(CASE WHEN type = 'PAYMENT' THEN -amount ELSE amount END) AS total,
+                    max(ARRAY[id, balance_after]) AS last
+             FROM ticket.ledger GROUP BY user_id) l ON l.user_id = w.user_id
+  WHERE w.balance < 0 OR w.balance <> coalesce(l.total, 0) OR w.balance <> coalesce(l.last[2], 0)
 UNION ALL
   -- Lowering max_active ends no turn: more may be active than the new limit, but then
   -- none of them may have been admitted since the change.
@@ -482,20 +486,23 @@ UNION ALL
   SELECT 'queue counters match the tokens',
          format('concert %s: %s waiting up to seq %s by counters, %s by rows; %s admitted by counter, %s by rows',
                 q.concert_id, q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled),
-                q.settled, t.waiting, q.admitted, t.admitted)
+                q.settled, coalesce(t.waiting, 0), q.admitted, coalesce(t.admitted, 0))
   FROM ticket.queues q
-  JOIN LATERAL (SELECT count(*) FILTER (WHERE (status = 'WAITING' AND seq <= q.settled)
-                                         OR (status = 'PRE_QUEUE' AND r.rank IS NOT NULL)) AS waiting,
-                       count(*) FILTER (WHERE activated_at IS NOT NULL) AS admitted
-                FROM ticket.queue_tokens tk LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id
-                WHERE tk.concert_id = q.concert_id) t ON true
-  WHERE q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled) <> t.waiting
-     OR q.admitted <> t.admitted
+  LEFT JOIN (SELECT tk.concert_id,
+                    count(*) FILTER (WHERE (tk.status = 'WAITING' AND tk.seq <= tq.settled)
+                                        OR (tk.status = 'PRE_QUEUE' AND r.rank IS NOT NULL)) AS waiting,
+                    count(*) FILTER (WHERE tk.activated_at IS NOT NULL) AS admitted
+             FROM ticket.queue_tokens tk JOIN ticket.queues tq ON tq.concert_id = tk.concert_id
+             LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id AND tk.status = 'PRE_QUEUE'
+             GROUP BY tk.concert_id) t ON t.concert_id = q.concert_id
+  WHERE q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled) <> coalesce(t.waiting, 0)
+     OR q.admitted <> coalesce(t.admitted, 0)
 UNION ALL
   SELECT 'a queue token has its concert and user', format('token %s', t.id)
   FROM ticket.queue_tokens t
-  WHERE NOT EXISTS (SELECT 1 FROM ticket.concerts c WHERE c.id = t.concert_id)
-     OR ((SELECT ticket.node_side()) = 'all' AND NOT EXISTS (SELECT 1 FROM ticket.users u WHERE u.id = t.user_id))
+  LEFT JOIN ticket.concerts c ON c.id = t.concert_id
+  LEFT JOIN ticket.users u ON u.id = t.user_id
+  WHERE c.id IS NULL OR ((SELECT ticket.node_side()) = 'all' AND u.id IS NULL)
 UNION ALL
   SELECT 'the opening ranked the whole pre-queue', format('token %s of concert %s', t.id, c.id)
   FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id

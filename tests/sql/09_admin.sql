@@ -1,6 +1,6 @@
 -- What DBAs and pg_cron call (admin.check_invariants and the rest of plpgsql/80_admin.sql).
 BEGIN;
-SELECT plan(79);
+SELECT plan(84);
 \ir fixtures.psql
 
 -- Whatever other sessions left to the clock is settled first, so the counts below are ours.
@@ -148,6 +148,19 @@ SELECT is(admin.record_invariants(), 1, 'record_invariants: stores and counts th
 SELECT results_eq(format('SELECT invariant, checked_at FROM admin.violations() WHERE detail LIKE %L', format('user %s:%%', pg_temp.user_id(:'u4'))),
   $$VALUES ('balance equals ledger sum and is >= 0', now())$$, 'admin.violations: lists the recorded violation');
 UPDATE ticket.wallets SET balance = balance - 1 WHERE user_id = pg_temp.user_id(:'u4');
+UPDATE ticket.ledger SET balance_after = balance_after + 1
+WHERE id = (SELECT max(id) FROM ticket.ledger WHERE user_id = pg_temp.user_id(:'u4'));
+SELECT results_eq('SELECT invariant, split_part(detail, '':'', 1) FROM admin.check_invariants()',
+  format($$VALUES ('balance equals ledger sum and is >= 0', 'user %s')$$, pg_temp.user_id(:'u4')),
+  'check_invariants: a last ledger row whose balance_after is not the balance is a ''balance equals ledger sum'' row');
+UPDATE ticket.ledger SET balance_after = balance_after - 1
+WHERE id = (SELECT max(id) FROM ticket.ledger WHERE user_id = pg_temp.user_id(:'u4'));
+SELECT pg_temp.new_user('audit-no-ledger') AS nl \gset
+UPDATE ticket.wallets SET balance = 5 WHERE user_id = pg_temp.user_id(:'nl');
+SELECT results_eq('SELECT invariant, detail FROM admin.check_invariants()',
+  format($$VALUES ('balance equals ledger sum and is >= 0', 'user %s: balance 5, ledger sum 0, last balance_after ')$$, pg_temp.user_id(:'nl')),
+  'check_invariants: a balance without any ledger row is a ''balance equals ledger sum'' row');
+UPDATE ticket.wallets SET balance = 0 WHERE user_id = pg_temp.user_id(:'nl');
 UPDATE ticket.seats SET sold = true, reservation_id = :r4
 WHERE seat_no = 8 AND date_id = (SELECT date_id FROM ticket.reservations WHERE id = :r4);
 SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['sold seat has one confirmed, paid reservation'],
@@ -169,6 +182,25 @@ UPDATE ticket.queues SET admitted = admitted - 1 WHERE concert_id = :s;
 SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['queue counters match the tokens'],
   'check_invariants: a queue counter off by one is a ''queue counters'' row');
 UPDATE ticket.queues SET admitted = admitted + 1 WHERE concert_id = :s;
+SELECT admin.create_concert('Audit line', 'Hall', ARRAY[now() + interval '7 days'], p_max_active => 1) AS al \gset
+SELECT count(pg_temp.join_queue(pg_temp.new_user('audit-line-' || i), :al)) FROM generate_series(1, 3) i;
+SELECT (pg_temp.tick()).holds_expired AS ok \gset
+SELECT is((SELECT count(*) FROM admin.check_invariants()), 0::bigint, 'check_invariants: one turn and two in line, settled, are healthy');
+UPDATE ticket.queue_tokens SET status = 'LEFT', ended_at = now()
+WHERE id = (SELECT min(id) FROM ticket.queue_tokens WHERE concert_id = :al AND status = 'WAITING');
+SELECT results_eq('SELECT invariant, detail FROM admin.check_invariants()',
+  format($$VALUES ('queue counters match the tokens',
+                   'concert %s: 2 waiting up to seq 3 by counters, 1 by rows; 1 admitted by counter, 1 by rows')$$, :al),
+  'check_invariants: a token gone from the line without a drop is a ''queue counters'' row, counted from the rows');
+UPDATE ticket.queue_tokens SET status = 'WAITING', ended_at = NULL
+WHERE id = (SELECT min(id) FROM ticket.queue_tokens WHERE concert_id = :al AND status = 'LEFT');
+INSERT INTO ticket.queue_tokens (concert_id, user_id, token_hash, nonce, seq, status, ended_at)
+SELECT concert_id, -1, sha256('audit-orphan'), nonce, NULL, 'LEFT', now()
+FROM ticket.queue_tokens WHERE concert_id = :al LIMIT 1 RETURNING id AS orphan \gset
+SELECT results_eq('SELECT invariant, detail FROM admin.check_invariants()',
+  format($$VALUES ('a queue token has its concert and user', 'token %s')$$, :orphan),
+  'check_invariants: a token of no user is an ''a queue token has its concert and user'' row');
+DELETE FROM ticket.queue_tokens WHERE id = :orphan;
 -- Turns admitted after the last settings change (moved back: now() is fixed in this transaction).
 UPDATE ticket.concerts SET max_active = 1, queue_changed_at = now() - interval '1 minute' WHERE id = :s;
 SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), ARRAY['active tokens <= max_active'],
