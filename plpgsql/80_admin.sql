@@ -345,10 +345,13 @@ COMMENT ON PROCEDURE admin.tick() IS
   'pg_cron, every minute (CALL admin.tick()): admin.tick_concert for each concert not at rest, each committed apart, then admin.housekeeping().';
 
 -- No JIT: compiling the audit's many expressions took 2.0 s of its 2.4 s on a bench
--- database in a surge (0.39 s without), a core for seconds each minute of a sale.
+-- database in a surge (0.39 s without), a core for seconds each minute of a sale. No
+-- parallel workers: on two cores they took the second core from the sale too, and the
+-- audit ran no sooner (docs/bench.md).
 CREATE OR REPLACE FUNCTION admin.check_invariants()
 RETURNS TABLE (invariant text, detail text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET jit = off
+  SET max_parallel_workers_per_gather = 0
 AS $$
   SELECT 'seat has one live claim', format('seat %s has %s live claims', seat_id, count(*))
   FROM ticket.reservation_seats WHERE claim @> now() GROUP BY seat_id HAVING count(*) > 1
