@@ -488,18 +488,18 @@ UNION ALL
   -- still be committing.
   SELECT 'queue counters match the tokens',
          format('concert %s: %s waiting up to seq %s by counters, %s by rows; %s admitted by counter, %s by rows',
-                q.concert_id, q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled),
-                q.settled, coalesce(t.waiting, 0), q.admitted, coalesce(t.admitted, 0))
-  FROM ticket.queues q
-  LEFT JOIN (SELECT tk.concert_id,
-                    count(*) FILTER (WHERE (tk.status = 'WAITING' AND tk.seq <= tq.settled)
-                                        OR (tk.status = 'PRE_QUEUE' AND r.rank IS NOT NULL)) AS waiting,
-                    count(*) FILTER (WHERE tk.activated_at IS NOT NULL) AS admitted
-             FROM ticket.queue_tokens tk JOIN ticket.queues tq ON tq.concert_id = tk.concert_id
-             LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id AND tk.status = 'PRE_QUEUE'
-             GROUP BY tk.concert_id) t ON t.concert_id = q.concert_id
-  WHERE q.settled - q.admitted - ticket.queue_drops_before(q.concert_id, q.settled) <> coalesce(t.waiting, 0)
-     OR q.admitted <> coalesce(t.admitted, 0)
+                t.concert_id, t.settled - t.admitted - ticket.queue_drops_before(t.concert_id, t.settled),
+                t.settled, t.waiting, t.admitted, t.admitted_rows)
+  FROM (SELECT q.concert_id, q.settled, q.admitted,
+               count(*) FILTER (WHERE (tk.status = 'WAITING' AND tk.seq <= q.settled)
+                                   OR (tk.status = 'PRE_QUEUE' AND r.rank IS NOT NULL)) AS waiting,
+               count(*) FILTER (WHERE tk.activated_at IS NOT NULL) AS admitted_rows
+        FROM ticket.queues q
+        LEFT JOIN ticket.queue_tokens tk ON tk.concert_id = q.concert_id
+        LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id AND tk.status = 'PRE_QUEUE'
+        GROUP BY q.concert_id) t
+  WHERE t.settled - t.admitted - ticket.queue_drops_before(t.concert_id, t.settled) <> t.waiting
+     OR t.admitted <> t.admitted_rows
 UNION ALL
   SELECT 'a queue token has its concert and user', format('token %s', t.id)
   FROM ticket.queue_tokens t
