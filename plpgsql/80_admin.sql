@@ -344,17 +344,103 @@ $$;
 COMMENT ON PROCEDURE admin.tick() IS
   'pg_cron, every minute (CALL admin.tick()): admin.tick_concert for each concert not at rest, each committed apart, then admin.housekeeping().';
 
+-- The first id of a table's rows created since p_since, found by walking its primary
+-- key back from the end a thousand rows at a time: O(rows since), where a filter on
+-- created_at reads the whole table. Ids grow with time: a row's created_at is the
+-- start of the transaction that took its id, so one taken later can be older only by
+-- that transaction's length; an hour of slack covers it (the nightly full audit covers
+-- the rest).
+CREATE OR REPLACE FUNCTION ticket.first_id_since(p_table regclass, p_since timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_before bigint;  -- NULL: past the last row
+  v_min    bigint;
+  v_old    bigint;
+BEGIN
+  LOOP
+    EXECUTE format('SELECT min(id), max(id) FILTER (WHERE created_at < $2) FROM (SELECT id, created_at FROM %s
+                    WHERE $1 IS NULL OR id < $1 ORDER BY id DESC LIMIT 1000) b', p_table)
+      INTO v_min, v_old USING v_before, p_since - interval '1 hour';
+    IF v_old IS NOT NULL THEN
+      RETURN v_old + 1;
+    ELSIF v_min IS NULL THEN
+      -- Every row is recent (or there is none: 0, below any id).
+      RETURN coalesce(v_before, 0);
+    END IF;
+    v_before := v_min;
+  END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ticket.first_id_since(regclass, timestamptz) IS
+  'The smallest id from which p_table''s rows were created since p_since (an hour of slack), walking its primary key back from the end.';
+
+-- What can have changed since p_since through the functions, for admin.check_invariants.
+-- A concert's rows change while it has a date ahead (sales, holds, refunds before the
+-- deadline), while the tick has work for it, and after that only by a payment still
+-- PAYING (recovery), a refund (an operator's, whatever the deadline) or a settings
+-- change. A user's wallet changes with a ledger row. So: the concerts with a date
+-- starting since p_since (the tick's last work for a concert follows its last date by
+-- minutes), created or reconfigured since, not at rest, with a payment PAYING, a
+-- payment or refund made since or a refund pending; the users created since or with a
+-- ledger row since, or with a payment PAYING.
+CREATE OR REPLACE FUNCTION ticket.audit_scope(p_since timestamptz, OUT concerts bigint[], OUT users bigint[])
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+  v_payments bigint := ticket.first_id_since('ticket.payments', p_since);
+  v_refunds  bigint := ticket.first_id_since('ticket.refunds', p_since);
+  v_users    bigint := ticket.first_id_since('ticket.users', p_since);
+  v_ledger   bigint := ticket.first_id_since('ticket.ledger', p_since);
+BEGIN
+  concerts := ARRAY(
+    SELECT concert_id FROM ticket.concert_dates WHERE starts_at >= p_since
+    UNION SELECT id FROM ticket.concerts
+          WHERE created_at >= p_since OR queue_changed_at >= p_since OR holds_changed_at >= p_since
+    UNION SELECT admin.concerts_to_tick()
+    UNION SELECT concert_id FROM ticket.reservations WHERE status = 'PAYING'
+    UNION SELECT r.concert_id FROM ticket.payments p JOIN ticket.reservations r ON r.id = p.reservation_id
+          WHERE p.id >= v_payments
+    UNION SELECT r.concert_id FROM ticket.refunds rf JOIN ticket.reservations r ON r.id = rf.reservation_id
+          WHERE rf.id >= v_refunds OR (rf.amount > 0 AND rf.ledger_id IS NULL));
+  users := ARRAY(
+    SELECT id FROM ticket.users WHERE id >= v_users
+    UNION SELECT user_id FROM ticket.ledger WHERE id >= v_ledger
+    UNION SELECT user_id FROM ticket.reservations WHERE status = 'PAYING');
+END
+$$;
+COMMENT ON FUNCTION ticket.audit_scope(timestamptz) IS
+  'The concerts and users whose rows the functions can have changed since p_since: what the minute''s audit looks at.';
+
+-- The minute's audit looks at what can have changed in the last day (p_since): it read
+-- the whole history each minute, 4 s of a core with a million users. The full audit
+-- (p_since NULL, the default) runs nightly and on demand. Each part keeps its rule;
+-- between {{ and }} is its scope, kept by the minute's audit and dropped from the full
+-- one, so that each is planned as it is: the full audit's parts read their tables in
+-- one pass, the minute's reach their concerts' and users' rows by index ($1: the
+-- concerts, $2: the users of ticket.audit_scope). Written into the query, not as
+-- "$1 IS NULL OR ...": a sub-select under an OR is never made a join, and each scoped
+-- part read its whole table again. Parts without a scope read live rows by a partial
+-- index already.
 -- No JIT: compiling the audit's many expressions took 2.0 s of its 2.4 s on a bench
 -- database in a surge (0.39 s without), a core for seconds each minute of a sale. No
 -- parallel workers: on two cores they took the second core from the sale too, and the
 -- audit ran no sooner (docs/bench.md).
-CREATE OR REPLACE FUNCTION admin.check_invariants()
+CREATE OR REPLACE FUNCTION admin.check_invariants(p_since timestamptz DEFAULT NULL)
 RETURNS TABLE (invariant text, detail text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET jit = off
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET jit = off
   SET max_parallel_workers_per_gather = 0
-AS $$
-  SELECT 'seat has one live claim', format('seat %s has %s live claims', seat_id, count(*))
-  FROM ticket.reservation_seats WHERE claim @> now() GROUP BY seat_id HAVING count(*) > 1
+AS $f$
+DECLARE
+  v_c   bigint[];
+  v_u   bigint[];
+  v_sql text := $q$
+  SELECT 'seat has one live claim', format('seat %s has %s live claims', rs.seat_id, count(*))
+  FROM ticket.reservation_seats rs
+  WHERE rs.claim @> now()
+    {{AND rs.reservation_id IN (SELECT id FROM ticket.reservations WHERE concert_id = ANY ($1))}}
+  GROUP BY rs.seat_id HAVING count(*) > 1
 UNION ALL
   SELECT 'sold seat has one confirmed, paid reservation',
          format('seat %s (reservation %s): %s', s.id, s.reservation_id,
@@ -362,21 +448,23 @@ UNION ALL
   FROM ticket.seats s
   LEFT JOIN ticket.reservations r ON r.id = s.reservation_id
   LEFT JOIN LATERAL (SELECT count(*) AS n FROM ticket.payments WHERE reservation_id = r.id) p ON true
-  WHERE s.sold AND (r.status IS DISTINCT FROM 'CONFIRMED' OR p.n <> 1
-                    OR NOT EXISTS (SELECT 1 FROM ticket.reservation_seats rs
-                                   WHERE rs.reservation_id = r.id AND rs.seat_id = s.id AND upper_inf(rs.claim)))
+  WHERE s.sold {{AND s.date_id IN (SELECT id FROM ticket.concert_dates WHERE concert_id = ANY ($1))}}
+    AND (r.status IS DISTINCT FROM 'CONFIRMED' OR p.n <> 1
+         OR NOT EXISTS (SELECT 1 FROM ticket.reservation_seats rs
+                        WHERE rs.reservation_id = r.id AND rs.seat_id = s.id AND upper_inf(rs.claim)))
 UNION ALL
   SELECT 'confirmed reservation has its seats sold and one payment of its amount',
          format('reservation %s', r.id)
   FROM ticket.reservations r
-  WHERE r.status = 'CONFIRMED'
+  WHERE r.status = 'CONFIRMED' {{AND r.concert_id = ANY ($1)}}
     AND (NOT EXISTS (SELECT 1 FROM ticket.payments p WHERE p.reservation_id = r.id AND p.amount = r.amount)
          OR EXISTS (SELECT 1 FROM ticket.reservation_seats rs JOIN ticket.seats s ON s.id = rs.seat_id
                     WHERE rs.reservation_id = r.id AND (NOT s.sold OR s.reservation_id <> r.id)))
 UNION ALL
   SELECT 'held seat belongs to a live hold', format('seat %s (reservation %s)', s.id, s.reservation_id)
   FROM ticket.seats s LEFT JOIN ticket.reservations r ON r.id = s.reservation_id
-  WHERE s.held_until > now() AND (r.status IS DISTINCT FROM 'HELD' OR r.expires_at <> s.held_until)
+  WHERE s.held_until > now() {{AND s.date_id IN (SELECT id FROM ticket.concert_dates WHERE concert_id = ANY ($1))}}
+    AND (r.status IS DISTINCT FROM 'HELD' OR r.expires_at <> s.held_until)
     AND NOT (r.status = 'PAYING' AND s.held_until = 'infinity')
 UNION ALL
   -- The two sides of each payment, and of each refund, where one database has both; on
@@ -385,12 +473,15 @@ UNION ALL
   -- calls and half the minute's audit on a bench-sized database.
   SELECT 'payment has its debit', format('payment %s (%s)', p.id, p.ref)
   FROM ticket.payments p LEFT JOIN ticket.debits d ON d.ref = p.ref
-  WHERE (SELECT ticket.node_side()) = 'all' AND (d.outcome IS DISTINCT FROM 'DEBITED' OR d.amount <> p.amount
-    OR d.ledger_id <> p.ledger_id OR d.user_id <> p.user_id)
+  WHERE (SELECT ticket.node_side()) = 'all'
+    {{AND p.reservation_id IN (SELECT id FROM ticket.reservations WHERE concert_id = ANY ($1))}}
+    AND (d.outcome IS DISTINCT FROM 'DEBITED' OR d.amount <> p.amount
+         OR d.ledger_id <> p.ledger_id OR d.user_id <> p.user_id)
 UNION ALL
   SELECT 'debit has its payment, or its payment is going on', format('debit %s of user %s', d.ref, d.user_id)
   FROM ticket.debits d
   WHERE (SELECT ticket.node_side()) = 'all' AND d.outcome = 'DEBITED'
+    {{AND d.ledger_id IN (SELECT id FROM ticket.ledger WHERE user_id = ANY ($2))}}
     AND NOT EXISTS (SELECT 1 FROM ticket.payments p WHERE p.ref = d.ref)
     AND NOT EXISTS (SELECT 1 FROM ticket.reservations r WHERE r.payment_ref = d.ref AND r.status = 'PAYING')
 UNION ALL
@@ -404,14 +495,15 @@ UNION ALL
   FROM ticket.wallets w
   LEFT JOIN (SELECT user_id, sum(CASE WHEN type = 'PAYMENT' THEN -amount ELSE amount END) AS total,
                     max(ARRAY[id, balance_after]) AS last
-             FROM ticket.ledger GROUP BY user_id) l ON l.user_id = w.user_id
-  WHERE w.balance < 0 OR w.balance <> coalesce(l.total, 0) OR w.balance <> coalesce(l.last[2], 0)
+             FROM ticket.ledger {{WHERE user_id = ANY ($2)}} GROUP BY user_id) l ON l.user_id = w.user_id
+  WHERE (w.balance < 0 OR w.balance <> coalesce(l.total, 0) OR w.balance <> coalesce(l.last[2], 0))
+    {{AND w.user_id = ANY ($2)}}
 UNION ALL
   -- Lowering max_active ends no turn: more may be active than the new limit, but then
   -- none of them may have been admitted since the change.
   SELECT 'active tokens <= max_active', format('concert %s: %s active, max %s', c.id, ticket.queue_active(c.id), c.max_active)
   FROM ticket.concerts c
-  WHERE ticket.queue_active(c.id) > c.max_active
+  WHERE ticket.queue_active(c.id) > c.max_active {{AND c.id = ANY ($1)}}
     AND EXISTS (SELECT 1 FROM ticket.queue_tokens t
                 WHERE t.concert_id = c.id AND t.status = 'ACTIVE' AND t.expires_at > now()
                   AND t.activated_at > c.queue_changed_at)
@@ -430,7 +522,8 @@ UNION ALL
   FROM ticket.reservations r
   JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
   JOIN ticket.concerts c ON c.id = r.concert_id
-  WHERE r.status IN ('CONFIRMED', 'PAYING') OR (r.status = 'HELD' AND r.expires_at > now())
+  WHERE (r.status IN ('CONFIRMED', 'PAYING') OR (r.status = 'HELD' AND r.expires_at > now()))
+    {{AND r.concert_id = ANY ($1)}}
   GROUP BY r.user_id, c.id, c.max_seats_per_user, c.holds_changed_at
   HAVING count(*) > c.max_seats_per_user AND max(r.created_at) > c.holds_changed_at
 UNION ALL
@@ -440,22 +533,24 @@ UNION ALL
   JOIN ticket.reservations r ON r.id = rf.reservation_id
   JOIN ticket.payments p ON p.id = rf.payment_id
   LEFT JOIN ticket.ledger l ON l.id = rf.ledger_id
-  WHERE r.status <> 'REFUNDED' OR p.reservation_id <> r.id OR rf.amount + rf.fee <> p.amount
+  WHERE (r.status <> 'REFUNDED' OR p.reservation_id <> r.id OR rf.amount + rf.fee <> p.amount
      OR (rf.ledger_id IS NOT NULL AND (SELECT ticket.node_side()) = 'all' AND (l.type IS DISTINCT FROM 'REFUND' OR l.amount <> rf.amount
-                                       OR l.reservation_id <> r.id OR l.user_id <> r.user_id))
+                                       OR l.reservation_id <> r.id OR l.user_id <> r.user_id)))
+    {{AND r.concert_id = ANY ($1)}}
 UNION ALL
   -- The two sides of each refund, as of each payment.
   SELECT 'refund has its credit, or its credit is pending', format('refund %s (%s)', rf.id, rf.ref)
   FROM ticket.refunds rf
   JOIN ticket.reservations r ON r.id = rf.reservation_id
   LEFT JOIN ticket.credits c ON c.ref = rf.ref
-  WHERE rf.ledger_id IS NOT NULL AND (SELECT ticket.node_side()) = 'all'
+  WHERE rf.ledger_id IS NOT NULL AND (SELECT ticket.node_side()) = 'all' {{AND r.concert_id = ANY ($1)}}
     AND (c.ledger_id IS DISTINCT FROM rf.ledger_id OR c.amount <> rf.amount OR c.user_id <> r.user_id
          OR c.reservation_id <> rf.reservation_id)
 UNION ALL
   SELECT 'credit has its refund', format('credit %s of user %s', c.ref, c.user_id)
   FROM ticket.credits c
   WHERE (SELECT ticket.node_side()) = 'all'
+    {{AND c.ledger_id IN (SELECT id FROM ticket.ledger WHERE user_id = ANY ($2))}}
     AND NOT EXISTS (SELECT 1 FROM ticket.refunds rf
                     WHERE rf.ref = c.ref AND rf.reservation_id = c.reservation_id AND rf.amount = c.amount)
 UNION ALL
@@ -474,7 +569,7 @@ UNION ALL
   -- Confirmed with its refund, or the credit of a refund still pending.
   SELECT 'a REFUND ledger row belongs to a refund', format('ledger row %s', l.id)
   FROM ticket.ledger l
-  WHERE (SELECT ticket.node_side()) = 'all' AND l.type = 'REFUND'
+  WHERE (SELECT ticket.node_side()) = 'all' AND l.type = 'REFUND' {{AND l.user_id = ANY ($2)}}
     AND NOT EXISTS (SELECT 1 FROM ticket.credits c JOIN ticket.refunds rf ON rf.ref = c.ref
                     WHERE c.ledger_id = l.id
                       AND (rf.ledger_id = l.id OR (rf.ledger_id IS NULL AND rf.amount = l.amount)))
@@ -482,7 +577,8 @@ UNION ALL
   SELECT 'no seat is both sold and refunded', format('seat %s (reservation %s)', rs.seat_id, r.id)
   FROM ticket.reservations r JOIN ticket.reservation_seats rs ON rs.reservation_id = r.id
   JOIN ticket.seats s ON s.id = rs.seat_id
-  WHERE r.status = 'REFUNDED' AND (upper_inf(rs.claim) OR (s.sold AND s.reservation_id = r.id))
+  WHERE r.status = 'REFUNDED' {{AND r.concert_id = ANY ($1)}}
+    AND (upper_inf(rs.claim) OR (s.sold AND s.reservation_id = r.id))
 UNION ALL
   -- Up to settled every seq is a token or a hole recorded as a drop; behind it joins may
   -- still be committing.
@@ -497,6 +593,7 @@ UNION ALL
         FROM ticket.queues q
         LEFT JOIN ticket.queue_tokens tk ON tk.concert_id = q.concert_id
         LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id AND tk.status = 'PRE_QUEUE'
+        {{WHERE q.concert_id = ANY ($1)}}
         GROUP BY q.concert_id) t
   WHERE t.settled - t.admitted - ticket.queue_drops_before(t.concert_id, t.settled) <> t.waiting
      OR t.admitted <> t.admitted_rows
@@ -505,7 +602,7 @@ UNION ALL
   FROM ticket.queue_tokens t
   LEFT JOIN ticket.concerts c ON c.id = t.concert_id
   LEFT JOIN ticket.users u ON u.id = t.user_id
-  WHERE c.id IS NULL OR ((SELECT ticket.node_side()) = 'all' AND u.id IS NULL)
+  WHERE (c.id IS NULL OR ((SELECT ticket.node_side()) = 'all' AND u.id IS NULL)) {{AND t.concert_id = ANY ($1)}}
 UNION ALL
   SELECT 'the opening ranked the whole pre-queue', format('token %s of concert %s', t.id, c.id)
   FROM ticket.queue_tokens t JOIN ticket.concerts c ON c.id = t.concert_id
@@ -514,12 +611,22 @@ UNION ALL
 UNION ALL
   SELECT 'a pre-queue rank is its token''s seq once placed', format('rank %s of concert %s', r.rank, r.concert_id)
   FROM ticket.pre_queue_ranks r JOIN ticket.queue_tokens t ON t.id = r.token_id
-  WHERE t.seq IS DISTINCT FROM r.rank AND t.status <> 'PRE_QUEUE'
-$$;
-COMMENT ON FUNCTION admin.check_invariants() IS
-  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds and their credits, queue counters, the pre-queue''s placing.';
+  WHERE t.seq IS DISTINCT FROM r.rank AND t.status <> 'PRE_QUEUE' {{AND r.concert_id = ANY ($1)}}
+  $q$;
+BEGIN
+  IF p_since IS NULL THEN
+    v_sql := regexp_replace(v_sql, '\{\{.*?\}\}', '', 'g');
+  ELSE
+    SELECT s.concerts, s.users INTO v_c, v_u FROM ticket.audit_scope(p_since) s;
+    v_sql := replace(replace(v_sql, '{{', ''), '}}', '');
+  END IF;
+  RETURN QUERY EXECUTE v_sql USING v_c, v_u;
+END
+$f$;
+COMMENT ON FUNCTION admin.check_invariants(timestamptz) IS
+  'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds and their credits, queue counters, the pre-queue''s placing. With p_since, only the concerts and users whose rows can have changed since (ticket.audit_scope).';
 
-CREATE OR REPLACE FUNCTION admin.record_invariants()
+CREATE OR REPLACE FUNCTION admin.record_invariants(p_since timestamptz DEFAULT NULL)
 RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
@@ -527,13 +634,13 @@ DECLARE
   v_n int;
 BEGIN
   INSERT INTO ticket.invariant_violations (invariant, detail)
-  SELECT invariant, detail FROM admin.check_invariants();
+  SELECT invariant, detail FROM admin.check_invariants(p_since);
   GET DIAGNOSTICS v_n = ROW_COUNT;
   RETURN v_n;
 END
 $$;
-COMMENT ON FUNCTION admin.record_invariants() IS
-  'pg_cron, every minute: store what admin.check_invariants() finds in ticket.invariant_violations; returns the count.';
+COMMENT ON FUNCTION admin.record_invariants(timestamptz) IS
+  'pg_cron: store what admin.check_invariants(p_since) finds in ticket.invariant_violations; returns the count. Every minute for the last day, nightly for everything.';
 
 CREATE OR REPLACE FUNCTION admin.violations(p_since timestamptz DEFAULT now() - interval '1 day')
 RETURNS SETOF ticket.invariant_violations

@@ -215,13 +215,13 @@ SELECT is((SELECT array_agg(invariant) FROM admin.check_invariants()), NULL,
 -- pg_cron
 SELECT is((SELECT string_agg(format('%s | %s | %s | %s', jobname, schedule, command, database), E'\n' ORDER BY jobname)
            FROM cron.job WHERE jobname LIKE 'ticket-%') COLLATE "default",
-  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants() | %1$s\nticket-recover-payments | * * * * * | SELECT admin.recover_payments() | %1$s\nticket-recover-refunds | * * * * * | SELECT admin.recover_refunds() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
+  format(E'ticket-invariants | * * * * * | SELECT admin.record_invariants(now() - interval ''1 day'') | %1$s\nticket-invariants-all | 17 19 * * * | SELECT admin.record_invariants() | %1$s\nticket-recover-payments | * * * * * | SELECT admin.recover_payments() | %1$s\nticket-recover-refunds | * * * * * | SELECT admin.recover_refunds() | %1$s\nticket-tick | * * * * * | CALL admin.tick() | %1$s',
          current_database()),
-  'pg_cron: ticket-tick, ticket-invariants, ticket-recover-payments and ticket-recover-refunds run every minute in this database');
+  'pg_cron: ticket-tick, ticket-invariants (the last day), ticket-recover-payments and ticket-recover-refunds run every minute in this database, ticket-invariants-all nightly');
 SELECT is((SELECT bool_and(active) FROM cron.job WHERE jobname LIKE 'ticket-%'), true, 'pg_cron: every job is active');
-SELECT is((SELECT 'jit=off' = ANY (proconfig) FROM pg_proc WHERE oid = 'admin.check_invariants()'::regprocedure), true,
+SELECT is((SELECT 'jit=off' = ANY (proconfig) FROM pg_proc WHERE oid = 'admin.check_invariants(timestamptz)'::regprocedure), true,
   'check_invariants: never JIT-compiled (compiling the audit cost a core for seconds each minute of a surge)');
-SELECT is((SELECT 'max_parallel_workers_per_gather=0' = ANY (proconfig) FROM pg_proc WHERE oid = 'admin.check_invariants()'::regprocedure), true,
+SELECT is((SELECT 'max_parallel_workers_per_gather=0' = ANY (proconfig) FROM pg_proc WHERE oid = 'admin.check_invariants(timestamptz)'::regprocedure), true,
   'check_invariants: no parallel workers (on two cores they took the other core from the sale)');
 -- The node's side is read once per query of the audit, not once per row it looks at.
 SELECT admin.create_concert('Audit rows', 'Hall', ARRAY[now() + interval '7 days']) AS ac \gset
