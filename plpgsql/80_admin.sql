@@ -591,7 +591,9 @@ UNION ALL
                                    OR (tk.status = 'PRE_QUEUE' AND r.rank IS NOT NULL)) AS waiting,
                count(*) FILTER (WHERE tk.activated_at IS NOT NULL) AS admitted_rows
         FROM ticket.queues q
-        LEFT JOIN ticket.queue_tokens tk ON tk.concert_id = q.concert_id
+        -- The scope on the tokens too: joined on the queue's concert alone, the planner
+        -- expects the average concert's line and reads every token by hash.
+        LEFT JOIN ticket.queue_tokens tk ON tk.concert_id = q.concert_id {{AND tk.concert_id = ANY ($1)}}
         LEFT JOIN ticket.pre_queue_ranks r ON r.token_id = tk.id AND tk.status = 'PRE_QUEUE'
         {{WHERE q.concert_id = ANY ($1)}}
         GROUP BY q.concert_id) t
