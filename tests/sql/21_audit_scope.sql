@@ -2,7 +2,7 @@
 -- whose rows the functions can have changed since p_since (ticket.audit_scope), and
 -- nothing of a past at rest. The full audit (no argument) is tests/sql/09_admin.sql's.
 BEGIN;
-SELECT plan(21);
+SELECT plan(26);
 \ir fixtures.psql
 
 SELECT holds_expired AS flushed FROM pg_temp.tick() \gset
@@ -22,6 +22,10 @@ SELECT is(ticket.first_id_since('pg_temp.rows', now() - interval '1 day'), 11::b
 DELETE FROM pg_temp.rows WHERE id <= 10;
 SELECT is(ticket.first_id_since('pg_temp.rows', now() - interval '1 day'), 11::bigint,
   'first_id_since: every row recent, the first row');
+SELECT is(ticket.first_id_since('pg_temp.rows', now() - interval '1 day', 2000), NULL,
+  'first_id_since: NULL once more rows than it may walk are recent');
+SELECT is(ticket.first_id_since('pg_temp.rows', now() - interval '1 day', 3000), 11::bigint,
+  'first_id_since: the first row when they are fewer');
 
 -- A concert of two weeks ago, sold, at rest; another on sale now. Each has two buyers.
 SELECT admin.create_concert('Audit past', 'Hall', ARRAY[now() + interval '7 days', now() + interval '8 days', now() + interval '9 days'],
@@ -148,6 +152,20 @@ UPDATE ticket.reservations SET status = 'PAYING', paying_since = now() - interva
 WHERE id = :or1;
 SELECT is((SELECT ARRAY[:old = ANY (concerts), pg_temp.user_id(:'o1') = ANY (users)] FROM pg_temp.scope()), ARRAY[true, true],
   'audit_scope: a payment PAYING, whatever its age, keeps its concert and its user');
+
+-- A day when a twentieth of the wallets (a thousand at least) changed: every user is
+-- looked at, in one pass, the idle buyer's balance too.
+UPDATE ticket.reservations SET status = 'CONFIRMED', paying_since = NULL, ended_at = now() - interval '20 days',
+  payment_ref = (SELECT ref FROM ticket.payments WHERE reservation_id = :or1) WHERE id = :or1;
+SELECT pg_temp.break_all(:old, :'o1', :or1, 1);
+SELECT ok(format('balance equals ledger sum and is >= 0 / user %s', pg_temp.user_id(:'o1')) NOT IN (SELECT * FROM pg_temp.found(now() - interval '1 day')),
+  'check_invariants(since): on a quiet day the idle buyer''s balance is left to the nightly audit');
+ANALYZE ticket.wallets;
+SELECT count(pg_temp.new_user('audit-crowd-' || i)) AS ok FROM generate_series(1, greatest(1001, (SELECT count(*) FROM ticket.wallets) / 20 + 1)) i \gset
+SELECT is((SELECT users FROM pg_temp.scope()), NULL, 'audit_scope: a thousand or more users since, every user (NULL)');
+SELECT ok(format('balance equals ledger sum and is >= 0 / user %s', pg_temp.user_id(:'o1')) IN (SELECT * FROM pg_temp.found(now() - interval '1 day')),
+  'check_invariants(since): with every user looked at, the idle buyer''s balance is found');
+SELECT pg_temp.break_all(:old, :'o1', :or1, -1);
 
 SELECT * FROM finish();
 ROLLBACK;
