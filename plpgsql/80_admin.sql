@@ -433,27 +433,20 @@ COMMENT ON FUNCTION ticket.audit_scope(timestamptz) IS
 -- The minute's audit looks at what can have changed in the last day (p_since): it read
 -- the whole history each minute, 4 s of a core with a million users. The full audit
 -- (p_since NULL, the default) runs nightly and on demand. Each part keeps its rule;
--- its scope is written into its query, between {{ and }} by concert ($1, the concerts
--- of ticket.audit_scope) and between [[ and ]] by user ($2), kept by the minute's
--- audit and dropped where it looks at every concert or user, so that each query is
+-- its scope is written into its query, between {{ and }} by concert ($1, p_concerts:
+-- ticket.audit_scope's) and between [[ and ]] by user ($2, p_users), kept by the
+-- minute's audit and dropped where it looks at every concert or user, so that each is
 -- planned as it runs: a full part reads its table in one pass, a scoped one reaches
 -- its rows by index. Not "$1 IS NULL OR ...": a sub-select under an OR is never made
 -- a join, and each scoped part read its whole table again. The users as a set to join
 -- (unnest), not an array to match: the planner weighs each element of an array, which
 -- took seconds for a day's users. Parts without a scope read live rows by a partial
 -- index already.
--- No JIT: compiling the audit's many expressions took 2.0 s of its 2.4 s on a bench
--- database in a surge (0.39 s without), a core for seconds each minute of a sale. No
--- parallel workers: on two cores they took the second core from the sale too, and the
--- audit ran no sooner (docs/bench.md).
-CREATE OR REPLACE FUNCTION admin.check_invariants(p_since timestamptz DEFAULT NULL)
+CREATE OR REPLACE FUNCTION ticket.invariants_of(p_concerts bigint[], p_users bigint[])
 RETURNS TABLE (invariant text, detail text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET jit = off
-  SET max_parallel_workers_per_gather = 0
+LANGUAGE plpgsql STABLE
 AS $f$
 DECLARE
-  v_c   bigint[];
-  v_u   bigint[];
   v_sql text := $q$
   SELECT 'seat has one live claim', format('seat %s has %s live claims', rs.seat_id, count(*))
   FROM ticket.reservation_seats rs
@@ -635,16 +628,33 @@ UNION ALL
   WHERE t.seq IS DISTINCT FROM r.rank AND t.status <> 'PRE_QUEUE' {{AND r.concert_id = ANY ($1)}}
   $q$;
 BEGIN
-  IF p_since IS NOT NULL THEN
-    SELECT s.concerts, s.users INTO v_c, v_u FROM ticket.audit_scope(p_since) s;
-  END IF;
-  v_sql := CASE WHEN v_c IS NULL THEN regexp_replace(v_sql, '\{\{.*?\}\}', '', 'g')
+  v_sql := CASE WHEN p_concerts IS NULL THEN regexp_replace(v_sql, '\{\{.*?\}\}', '', 'g')
                 ELSE replace(replace(v_sql, '{{', ''), '}}', '') END;
-  v_sql := CASE WHEN v_u IS NULL THEN regexp_replace(v_sql, '\[\[.*?\]\]', '', 'g')
+  v_sql := CASE WHEN p_users IS NULL THEN regexp_replace(v_sql, '\[\[.*?\]\]', '', 'g')
                 ELSE replace(replace(v_sql, '[[', ''), ']]', '') END;
-  RETURN QUERY EXECUTE v_sql USING v_c, v_u;
+  RETURN QUERY EXECUTE v_sql USING p_concerts, p_users;
 END
 $f$;
+COMMENT ON FUNCTION ticket.invariants_of(bigint[], bigint[]) IS
+  'admin.check_invariants'' parts for these concerts and users (NULL: every one).';
+
+-- No JIT: compiling the audit's many expressions took 2.0 s of its 2.4 s on a bench
+-- database in a surge (0.39 s without), a core for seconds each minute of a sale. No
+-- parallel workers: on two cores they took the second core from the sale too, and the
+-- audit ran no sooner (docs/bench.md).
+CREATE OR REPLACE FUNCTION admin.check_invariants(p_since timestamptz DEFAULT NULL)
+RETURNS TABLE (invariant text, detail text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp SET jit = off
+  SET max_parallel_workers_per_gather = 0
+AS $$
+BEGIN
+  IF p_since IS NULL THEN
+    RETURN QUERY SELECT * FROM ticket.invariants_of(NULL, NULL);
+  ELSE
+    RETURN QUERY SELECT i.* FROM ticket.audit_scope(p_since) s, ticket.invariants_of(s.concerts, s.users) i;
+  END IF;
+END
+$$;
 COMMENT ON FUNCTION admin.check_invariants(timestamptz) IS
   'One row per broken invariant (none when healthy): live claims, sales and payments, holds, balances vs ledger, active tokens, turn caps, seats per user, refunds and their credits, queue counters, the pre-queue''s placing. With p_since, only the concerts and users whose rows can have changed since (ticket.audit_scope).';
 
