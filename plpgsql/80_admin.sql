@@ -403,14 +403,18 @@ DECLARE
   v_refunds       bigint := ticket.first_id_since('ticket.refunds', p_since, v_most_payments);
   v_users         bigint := ticket.first_id_since('ticket.users', p_since, v_most_users);
   v_ledger        bigint := ticket.first_id_since('ticket.ledger', p_since, v_most_users);
+  v_paying        record;
 BEGIN
+  -- Payments PAYING: their concerts and users, read once for both.
+  SELECT coalesce(array_agg(concert_id), '{}') AS concerts, coalesce(array_agg(user_id), '{}') AS users INTO v_paying
+  FROM ticket.reservations WHERE status = 'PAYING';
   IF v_payments IS NOT NULL AND v_refunds IS NOT NULL THEN
     concerts := ARRAY(
       SELECT concert_id FROM ticket.concert_dates WHERE starts_at >= p_since
       UNION SELECT id FROM ticket.concerts
             WHERE created_at >= p_since OR queue_changed_at >= p_since OR holds_changed_at >= p_since
       UNION SELECT admin.concerts_to_tick()
-      UNION SELECT concert_id FROM ticket.reservations WHERE status = 'PAYING'
+      UNION SELECT unnest(v_paying.concerts)
       UNION SELECT r.concert_id FROM ticket.payments p JOIN ticket.reservations r ON r.id = p.reservation_id
             WHERE p.id >= v_payments
       UNION SELECT r.concert_id FROM ticket.refunds rf JOIN ticket.reservations r ON r.id = rf.reservation_id
@@ -420,7 +424,7 @@ BEGIN
     users := ARRAY(
       SELECT id FROM ticket.users WHERE id >= v_users
       UNION SELECT user_id FROM ticket.ledger WHERE id >= v_ledger
-      UNION SELECT user_id FROM ticket.reservations WHERE status = 'PAYING');
+      UNION SELECT unnest(v_paying.users));
     IF cardinality(users) > v_most_users THEN
       users := NULL;
     END IF;
