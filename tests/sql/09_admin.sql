@@ -1,6 +1,6 @@
 -- What DBAs and pg_cron call (admin.check_invariants and the rest of plpgsql/80_admin.sql).
 BEGIN;
-SELECT plan(85);
+SELECT plan(89);
 \ir fixtures.psql
 
 -- Whatever other sessions left to the clock is settled first, so the counts below are ours.
@@ -282,6 +282,36 @@ SELECT t.user_id, :rc, d.id, 'HELD', 1000, now() + interval '1 minute'
 FROM ticket.queue_tokens t, ticket.concert_dates d WHERE t.concert_id = :rc AND d.concert_id = :rc LIMIT 1;
 SELECT is(ticket.concert_at_rest(:rc), false, 'concert_at_rest: not with a hold to expire');
 SELECT is(pg_temp.walk_differs(), '{}', 'concerts_to_tick: ... with a hold to expire');
+
+-- admin.queue_report reads the sequence of no concert at rest: reading one locks it to
+-- the end of the transaction, and six reports of 25,000 past concerts at once filled the
+-- server's lock table (out of shared memory). Twenty past concerts at rest here, whose
+-- sequences were created in this transaction (AccessExclusiveLock); reading one would
+-- add RowExclusiveLock.
+SELECT array_agg(admin.create_concert('Report past ' || i, 'Hall', ARRAY[now() + interval '1 day'], p_seats => 1)) AS rp
+FROM generate_series(1, 20) i \gset
+SELECT (:'rp'::bigint[])[1] AS rq \gset
+-- The first had three joins and a fourth that rolled back (a hole), then its last tick.
+SELECT pg_temp.join_queue(pg_temp.new_user('report-' || i), :rq) FROM generate_series(1, 3) i;
+SELECT nextval(ticket.queue_seq(:rq));
+UPDATE ticket.concert_dates SET starts_at = now() - interval '1 day' WHERE concert_id = ANY (:'rp');
+UPDATE ticket.queue_tokens SET status = 'DONE', ended_at = now() WHERE concert_id = :rq AND status = 'ACTIVE';
+UPDATE ticket.queue_tokens SET status = 'LEFT', ended_at = now() WHERE concert_id = :rq AND status = 'WAITING';
+SELECT sold_out AS rs FROM admin.tick_concert(:rq) \gset
+UPDATE ticket.queues SET sold_out = true WHERE concert_id = ANY (:'rp');
+SELECT is((SELECT count(*) FROM unnest(:'rp'::bigint[]) id WHERE ticket.concert_at_rest(id)), 20::bigint,
+  'queue_report: twenty past concerts at rest');
+SELECT count(*) FROM admin.queue_report();
+SELECT is((SELECT count(*) FROM pg_locks l
+           WHERE l.pid = pg_backend_pid() AND l.mode = 'RowExclusiveLock' AND l.locktype = 'relation'
+             AND l.relation IN (SELECT ticket.queue_seq(id) FROM unnest((:'rp'::bigint[])[2:]) id)),
+          0::bigint, 'queue_report(): no lock taken on the queue sequence of a concert at rest');
+SELECT results_eq(format('SELECT joined, settled, admitted FROM admin.queue_report(%s)', :rq),
+  format('VALUES (%s::bigint, 3::bigint, %s::bigint)', pg_sequence_last_value(ticket.queue_seq(:rq)),
+         (SELECT admitted FROM ticket.queues WHERE concert_id = :rq)),
+  'queue_report: a concert at rest counts every seq its sequence handed out, the hole its last tick saw too (4)');
+SELECT is((SELECT array_agg(DISTINCT joined) FROM admin.queue_report() WHERE concert_id = ANY ((:'rp'::bigint[])[2:])),
+  ARRAY[0::bigint], 'queue_report: ... and none for a concert nobody joined');
 
 SELECT * FROM finish();
 ROLLBACK;
