@@ -711,25 +711,11 @@ COMMENT ON FUNCTION admin.sales_report(bigint) IS
 
 -- Reading a concert's sequence locks it to the end of the transaction: a report of
 -- 25,000 past concerts took 25,000 locks, and six at once filled the server's lock table
--- (out of shared memory, for every session). A concert at rest takes no join that
--- counts, and its last tick's ticket.settle read the sequence (pending_upto) or settled
--- up to it, so its rows say how many joined, without the lock.
-CREATE OR REPLACE FUNCTION ticket.queue_joined_for_report(p_concert_id bigint)
-RETURNS bigint
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-  IF NOT ticket.concert_at_rest(p_concert_id) THEN
-    RETURN ticket.queue_joined(p_concert_id);
-  END IF;
-  RETURN (SELECT greatest(q.settled, q.pending_upto,
-                          (SELECT max(t.seq) FROM ticket.queue_tokens t WHERE t.concert_id = q.concert_id))
-          FROM ticket.queues q WHERE q.concert_id = p_concert_id);
-END
-$$;
-COMMENT ON FUNCTION ticket.queue_joined_for_report(bigint) IS
-  'ticket.queue_joined, read from the rows for a concert at rest (no sequence lock); a join that rolled back after its last tick is not counted.';
-
+-- (out of shared memory, for every session). So only the concerts not at rest
+-- (admin.concerts_to_tick, one set) have theirs read; one at rest takes no join that
+-- counts, and its last tick's ticket.settle settled up to its sequence or noted it
+-- (pending_upto), so its rows say how many joined (a join rolled back after that tick
+-- is not counted).
 CREATE OR REPLACE FUNCTION admin.queue_report(p_concert_id bigint DEFAULT NULL)
 RETURNS TABLE (concert_id bigint, title text, status text, waiting bigint, active bigint, max_active int,
                joined bigint, settled bigint, admitted bigint, turn_seconds real, sold_out boolean,
@@ -738,7 +724,10 @@ RETURNS TABLE (concert_id bigint, title text, status text, waiting bigint, activ
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $$
   SELECT c.id, c.title, ticket.status_of(c, q), ticket.queue_waiting(c.id), ticket.queue_active(c.id),
-         c.max_active, ticket.queue_joined_for_report(c.id), q.settled, q.admitted, q.turn_seconds, q.sold_out,
+         c.max_active,
+         CASE WHEN c.id IN (SELECT admin.concerts_to_tick()) THEN ticket.queue_joined(c.id)
+              ELSE greatest(q.settled, q.pending_upto, (SELECT max(t.seq) FROM ticket.queue_tokens t WHERE t.concert_id = c.id)) END,
+         q.settled, q.admitted, q.turn_seconds, q.sold_out,
          c.sale_opens_at, c.opened_at, c.shuffle_entries, c.shuffle_ms, encode(c.shuffle_commitment, 'hex')
   FROM ticket.concerts c JOIN ticket.queues q ON q.concert_id = c.id
   WHERE p_concert_id IS NULL OR c.id = p_concert_id
